@@ -1,0 +1,60 @@
+# FastServe: the two quick-start commands are `make run` and `make test`.
+# Everything else here is for developers (see README, "Make targets").
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+BUILD ?= build/release
+ASAN_BUILD ?= build/asan
+CMAKE_FLAGS ?=
+GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+MODEL ?= models/fashion_mnist_cnn.onnx
+IMAGE ?= models/samples/sample_0_ankle_boot.png
+
+.PHONY: run test deps build build-asan unit asan-test fuzz fuzz-long bench models golden clean
+
+deps:
+	@tools/install_deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+# Set up, build Release, and classify a bundled image.
+run: build
+	$(BUILD)/fastserve run --model $(MODEL) --input $(IMAGE) --topk 3
+
+$(ASAN_BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(ASAN_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DFASTSERVE_SANITIZE=ON -DFASTSERVE_CUDA=OFF $(CMAKE_FLAGS)
+
+build-asan: deps $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+# Unit + CLI + model tests on the Release build.
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# The same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan-test: build-asan
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# Everything `make test` runs: set-up, Release tests, sanitizer tests, a short fuzz run.
+test: unit asan-test fuzz
+
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	@tools/run_fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-long:
+	@tools/run_fuzz.sh 1800
+
+# Regenerate the shipped models and ONNX Runtime goldens (needs Python; not part of test).
+models:
+	tools/setup_venv.sh && .venv/bin/python tools/train_fashion_mnist.py
+
+golden:
+	tools/setup_venv.sh && .venv/bin/python tools/make_test_models.py && .venv/bin/python tools/make_golden.py
+
+clean:
+	rm -rf build

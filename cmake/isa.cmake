@@ -1,0 +1,27 @@
+# Per-file ISA flags. The binary is baseline x86-64: only microkernel files
+# named *_avx2.cc, *_avx512.cc, *_vnni.cc get wider instruction sets, and the
+# registry picks among them at run time from CPUID (src/core/cpu_features.h).
+set(FASTSERVE_X86 OFF)
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
+  set(FASTSERVE_X86 ON)
+endif()
+
+set(FASTSERVE_FLAGS_AVX2 "-mavx2 -mfma -mf16c")
+set(FASTSERVE_FLAGS_AVX512 "-mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512dq -mavx512vl")
+set(FASTSERVE_FLAGS_VNNI "${FASTSERVE_FLAGS_AVX512} -mavx512vnni")
+
+function(fastserve_apply_isa_flags sources)
+  foreach(src IN LISTS sources)
+    if(NOT FASTSERVE_X86)
+      if(src MATCHES "_(avx2|avx512|vnni)\\.cc$")
+        set_source_files_properties(${src} PROPERTIES HEADER_FILE_ONLY ON)
+      endif()
+    elseif(src MATCHES "_vnni\\.cc$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_FLAGS "${FASTSERVE_FLAGS_VNNI}")
+    elseif(src MATCHES "_avx512\\.cc$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_FLAGS "${FASTSERVE_FLAGS_AVX512}")
+    elseif(src MATCHES "_avx2\\.cc$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_FLAGS "${FASTSERVE_FLAGS_AVX2}")
+    endif()
+  endforeach()
+endfunction()

@@ -1,0 +1,115 @@
+// The FP32 GEMM engine shared by MatMul, Gemm, Conv and ConvTranspose.
+//
+//   C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C  (+ bias) (activation)
+//
+// op(X) is X or X^T (GemmOperand::trans); A, B, C are row-major with leading
+// dimensions. The engine follows the BLIS/GotoBLAS structure:
+//   1. op(A) is packed into panels of MR rows and op(B) into panels of NR
+//      columns (layouts in gemm_ukernel.h). Constant operands (weights) are
+//      packed once at prepare() with pack_a()/pack_b() and passed pre-packed.
+//   2. The output is cut into MC x NC blocks, one task each, spread over the
+//      thread pool; inside a task the K dimension is walked in KC slices so
+//      an MC x KC block of packed A stays in L2 and a KC x NR micro-panel of
+//      packed B stays in L1 while the microkernel sweeps it.
+//   3. A register-blocked microkernel (gemm_ukernel.h) computes each MR x NR
+//      tile and applies the fused epilogue (alpha, beta, per-row or
+//      per-column bias, activation) on the last KC slice, while the tile is
+//      still in registers.
+// The microkernel (and so MR/NR and the packed layout) is chosen from the
+// ISA: gemm_ukernel_for_isa().
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <span>
+
+#include "core/thread_pool.h"
+#include "kernels/cpu/gemm/gemm_ukernel.h"
+
+namespace fastserve {
+
+// The best microkernel compiled in whose ISA is <= `isa` (portable at kScalar).
+const GemmUkernel& gemm_ukernel_for_isa(Isa isa);
+// Every compiled microkernel, best first (for tests and benchmarks).
+std::span<const GemmUkernel* const> gemm_ukernels();
+
+// A row-major matrix view; the logical operand is the data, or its transpose
+// when `trans` (ONNX transA/transB).
+struct GemmOperand {
+  const float* data = nullptr;
+  int64_t ld = 0;  // elements between consecutive rows of `data`
+  bool trans = false;
+};
+
+enum class GemmBias : uint8_t { kNone, kPerRow, kPerColumn };
+
+// Fused after alpha*AB + beta*C: bias, then activation.
+struct GemmEpilogue {
+  GemmBias bias_kind = GemmBias::kNone;
+  const float* bias = nullptr;  // M values (kPerRow) or N values (kPerColumn)
+  GemmActivation activation = GemmActivation::kNone;
+  float clamp_min = 0.f;        // kClamp bounds
+  float clamp_max = 0.f;
+};
+
+// 64-byte aligned float storage (packed panels, scratch). Resizing does not
+// keep the contents.
+class AlignedFloats {
+ public:
+  void resize(size_t count);
+  float* data() { return data_.get(); }
+  const float* data() const { return data_.get(); }
+  size_t size() const { return size_; }
+
+ private:
+  struct Free {
+    void operator()(float* p) const { std::free(p); }
+  };
+  std::unique_ptr<float, Free> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
+// Floats needed for packed op(A) (M x K) / op(B) (K x N) for microkernel uk.
+int64_t packed_a_size(const GemmUkernel& uk, int64_t m, int64_t k);
+int64_t packed_b_size(const GemmUkernel& uk, int64_t k, int64_t n);
+// Packs panels [panel_begin, panel_end) of op(A) / op(B) into dst (the
+// whole-matrix buffer; panel p lives at dst + p * MR*K, resp. p * NR*K).
+void pack_a_panels(const GemmUkernel& uk, int64_t m, int64_t k, const GemmOperand& a, int64_t panel_begin,
+                   int64_t panel_end, float* dst);
+void pack_b_panels(const GemmUkernel& uk, int64_t k, int64_t n, const GemmOperand& b, int64_t panel_begin,
+                   int64_t panel_end, float* dst);
+// Packs a whole operand (threaded when pool is given): for weights at prepare().
+AlignedFloats pack_a(const GemmUkernel& uk, int64_t m, int64_t k, const GemmOperand& a, ThreadPool* pool = nullptr);
+AlignedFloats pack_b(const GemmUkernel& uk, int64_t k, int64_t n, const GemmOperand& b, ThreadPool* pool = nullptr);
+
+struct GemmArgs {
+  int64_t m = 0, n = 0, k = 0;
+  GemmOperand a;
+  const float* a_packed = nullptr;  // when set, `a` is ignored (packed for the same ukernel)
+  GemmOperand b;
+  const float* b_packed = nullptr;  // when set, `b` is ignored
+  float* c = nullptr;
+  int64_t ldc = 0;
+  float alpha = 1.f;
+  float beta = 0.f;  // 0: C is write-only (never read)
+  GemmEpilogue epilogue;
+};
+
+// Scratch floats gemm_f32 needs for the operands that are not pre-packed.
+int64_t gemm_f32_workspace_size(const GemmUkernel& uk, const GemmArgs& args);
+
+// Runs the GEMM with microkernel uk, split over `pool` (may be null: serial).
+// `workspace` holds gemm_f32_workspace_size() floats, 64-byte aligned; when
+// null a thread-local buffer is used.
+// TODO(memory planner): have callers book the workspace at prepare().
+void gemm_f32(const GemmUkernel& uk, const GemmArgs& args, ThreadPool* pool, float* workspace = nullptr);
+
+// A thread-local scratch buffer of at least `count` floats (64-byte aligned),
+// reused across calls on the same thread. For kernels whose scratch is not
+// yet booked by the memory planner.
+// TODO(memory planner): replace with scratch booked at prepare().
+float* thread_scratch(size_t count, int slot = 0);
+
+}  // namespace fastserve

@@ -1,0 +1,27 @@
+// Registers the optimized CPU convolution, pooling, normalization and
+// linear-algebra kernels. GEMM-based ops register one descriptor per
+// microkernel ISA (avx512 > avx2 > portable by priority); the registry
+// drops those the session's ISA cannot run.
+#include "runtime/kernel_registry.h"
+
+namespace fastserve {
+
+void register_cpu_gemm_op_kernels(KernelRegistry& r);         // gemm/gemm_op.cc
+void register_cpu_matmul_kernels(KernelRegistry& r);          // matmul/matmul.cc
+void register_cpu_conv_kernels(KernelRegistry& r);            // conv/conv.cc
+void register_cpu_conv_depthwise_kernels(KernelRegistry& r);  // conv/conv_depthwise.cc
+void register_cpu_conv_transpose_kernels(KernelRegistry& r);  // conv/conv_transpose.cc
+void register_cpu_pool_kernels(KernelRegistry& r);            // pool/pool.cc
+void register_cpu_batchnorm_kernels(KernelRegistry& r);       // batchnorm/batchnorm.cc
+
+void register_cpu_nn_kernels(KernelRegistry& r) {
+  register_cpu_gemm_op_kernels(r);
+  register_cpu_matmul_kernels(r);
+  register_cpu_conv_kernels(r);
+  register_cpu_conv_depthwise_kernels(r);
+  register_cpu_conv_transpose_kernels(r);
+  register_cpu_pool_kernels(r);
+  register_cpu_batchnorm_kernels(r);
+}
+
+}  // namespace fastserve

@@ -1,0 +1,46 @@
+// Constants of the f32 exp / sigmoid / tanh approximations shared by every
+// ISA variant (vmath_scalar.h, vmath_avx2.h, vmath_avx512.h), so that all of
+// them compute the same formula and differ only by FMA rounding.
+//
+// exp(x), after Cephes expf (S. Moshier, Cephes Math Library):
+//   1. x is clamped to [-104, 89] (NaN passes through). Below -104 the result
+//      is 0 even in denormals; above 89 it overflows to +inf by itself.
+//   2. n = round(x / ln2); r = x - n*ln2 with ln2 split in two (Cody-Waite), so
+//      r is exact and |r| <= ln2/2.
+//   3. exp(r) ~= 1 + r + r^2 * P(r), P a degree-5 minimax polynomial; relative
+//      error < 2^-23 on [-ln2/2, ln2/2].
+//   4. The result is scaled by 2^n as 2^(n>>1) * 2^(n - (n>>1)): each factor
+//      is a normal float for n in [-150, 128], so overflow to inf and gradual
+//      underflow to denormals come out of the multiplications.
+//   Max relative error about 2 ulp (1.2e-7) over the normal range.
+// sigmoid(x) = 1/(1 + e) for x >= 0 and e/(1 + e) for x < 0, with
+//   e = exp(-|x|) in (0, 1], so nothing overflows and small results keep
+//   their relative accuracy down to the denormal range (about 3 ulp).
+// tanh(x): for |x| < 0.625 the odd Cephes tanhf polynomial
+//   x + x^3 * Q(x^2) (no cancellation near 0: tanh(1e-8) = 1e-8); above,
+//   sign(x) * (1 - 2 / (exp(2|x|) + 1)), which saturates to +-1 once exp
+//   overflows. Max relative error about 3 ulp.
+#pragma once
+
+namespace fastserve::vmath {
+
+inline constexpr float kExpLo = -104.0f;  // exp(-104) < half the smallest denormal
+inline constexpr float kExpHi = 89.0f;    // exp(89) > FLT_MAX
+inline constexpr float kLog2e = 1.44269504088896341f;
+inline constexpr float kLn2Hi = 0.693359375f;     // exact in 9 bits, so n*kLn2Hi is exact
+inline constexpr float kLn2Lo = -2.12194440e-4f;  // ln2 - kLn2Hi
+inline constexpr float kExpP0 = 1.9875691500e-4f;
+inline constexpr float kExpP1 = 1.3981999507e-3f;
+inline constexpr float kExpP2 = 8.3334519073e-3f;
+inline constexpr float kExpP3 = 4.1665795894e-2f;
+inline constexpr float kExpP4 = 1.6666665459e-1f;
+inline constexpr float kExpP5 = 5.0000001201e-1f;
+
+inline constexpr float kTanhSmall = 0.625f;
+inline constexpr float kTanhQ0 = -5.70498872745e-3f;
+inline constexpr float kTanhQ1 = 2.06390887954e-2f;
+inline constexpr float kTanhQ2 = -5.37397155531e-2f;
+inline constexpr float kTanhQ3 = 1.33314422036e-1f;
+inline constexpr float kTanhQ4 = -3.33332819422e-1f;
+
+}  // namespace fastserve::vmath

@@ -1,0 +1,62 @@
+// matmul_f32__ref: reference MatMul with numpy.matmul semantics, FP32:
+// 1-D operands are promoted (A to a row, B to a column) and the added dim is
+// dropped; the batch dims broadcast.
+#include <vector>
+
+#include "kernels/ref/nn_ref.h"
+
+namespace fastserve {
+
+void matmul_f32_ref(const Tensor& a, const Tensor& b, Tensor& y) {
+  std::vector<int64_t> ad = a.shape().dims(), bd = b.shape().dims();
+  if (ad.size() == 1) ad.insert(ad.begin(), 1);
+  if (bd.size() == 1) bd.push_back(1);
+  const int64_t m = ad[ad.size() - 2], k = ad.back(), n = bd.back();
+  // Batch dims, right-aligned to the longer list, 1 where absent.
+  const size_t rank = std::max(ad.size(), bd.size()) - 2;
+  std::vector<int64_t> a_batch(rank, 1), b_batch(rank, 1), out_batch(rank, 1);
+  for (size_t i = 0; i + 2 < ad.size(); ++i) a_batch[rank - (ad.size() - 2) + i] = ad[i];
+  for (size_t i = 0; i + 2 < bd.size(); ++i) b_batch[rank - (bd.size() - 2) + i] = bd[i];
+  for (size_t i = 0; i < rank; ++i) out_batch[i] = std::max(a_batch[i], b_batch[i]);
+  const float* ap = a.data<float>();
+  const float* bp = b.data<float>();
+  float* yp = y.data<float>();
+  std::vector<int64_t> idx(rank, 0);
+  int64_t yoff = 0;
+  bool any = true;
+  for (int64_t d : out_batch) any = any && d > 0;
+  if (!any) return;
+  do {
+    // Flat batch offsets of A and B, skipping broadcast (size-1) dims.
+    int64_t aoff = 0, boff = 0;
+    for (size_t i = 0; i < rank; ++i) {
+      aoff = aoff * a_batch[i] + (a_batch[i] == 1 ? 0 : idx[i]);
+      boff = boff * b_batch[i] + (b_batch[i] == 1 ? 0 : idx[i]);
+    }
+    const float* am = ap + aoff * m * k;
+    const float* bm = bp + boff * k * n;
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        double acc = 0.0;
+        for (int64_t p = 0; p < k; ++p) acc += static_cast<double>(am[i * k + p]) * static_cast<double>(bm[p * n + j]);
+        yp[yoff + i * n + j] = static_cast<float>(acc);
+      }
+    }
+    yoff += m * n;
+  } while (ref_next_index(idx, out_batch));
+}
+
+namespace {
+
+Status run_matmul_ref(const KernelContext& ctx) {
+  matmul_f32_ref(*ctx.inputs[0], *ctx.inputs[1], *ctx.outputs[0]);
+  return ok_status();
+}
+
+}  // namespace
+
+void register_ref_matmul_kernels(KernelRegistry& r) {
+  r.add(KernelDesc{.name = "matmul_f32__ref", .op_type = "MatMul", .dtype = DType::kF32, .run = &run_matmul_ref});
+}
+
+}  // namespace fastserve

@@ -1,0 +1,18 @@
+// Registers the elementwise family's reference kernels (kernels/ref/
+// {binary,unary,softmax,cast,reduce,identity}.cc); called from
+// register_kernels.cc.
+#include "kernels/ref/elementwise_ref.h"
+#include "runtime/kernel_registry.h"
+
+namespace fastserve {
+
+void register_ref_elementwise_kernels(KernelRegistry& r) {
+  register_ref_binary_kernels(r);
+  register_ref_unary_kernels(r);
+  register_ref_softmax_kernels(r);
+  register_ref_cast_kernels(r);
+  register_ref_reduce_kernels(r);
+  register_ref_identity_kernels(r);
+}
+
+}  // namespace fastserve

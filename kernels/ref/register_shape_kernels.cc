@@ -1,0 +1,21 @@
+// Registers the data-movement family's reference kernels (kernels/ref/
+// {reshape,transpose,concat,split,slice,gather,shape,constant,pad}.cc);
+// called from register_kernels.cc.
+#include "kernels/ref/shape_ref.h"
+#include "runtime/kernel_registry.h"
+
+namespace fastserve {
+
+void register_ref_shape_kernels(KernelRegistry& r) {
+  register_ref_reshape_kernels(r);
+  register_ref_transpose_kernels(r);
+  register_ref_concat_kernels(r);
+  register_ref_split_kernels(r);
+  register_ref_slice_kernels(r);
+  register_ref_gather_kernels(r);
+  register_ref_shape_op_kernels(r);
+  register_ref_constant_kernels(r);
+  register_ref_pad_kernels(r);
+}
+
+}  // namespace fastserve

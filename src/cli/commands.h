@@ -1,0 +1,13 @@
+// The `fastserve` subcommands. Each adds itself to the top-level CLI11 app
+// and returns what main() runs once that subcommand has been parsed.
+#pragma once
+
+#include "cli/cli_common.h"
+
+namespace fastserve::cli {
+
+Command add_run_command(CLI::App& app);      // run_command.cc: one inference on an image or tensors
+Command add_eval_command(CLI::App& app);     // eval_command.cc: accuracy on a labelled test set
+Command add_inspect_command(CLI::App& app);  // inspect_command.cc: what a model holds and needs
+
+}  // namespace fastserve::cli

@@ -1,0 +1,222 @@
+// `fastserve inspect`: what a model holds and whether FastServe can run it.
+//
+//   fastserve inspect --model M [--json]
+//
+// Prints inputs/outputs (symbolic dims by name), producer, opset imports,
+// metadata, the op histogram, parameter count and bytes (initializers), an
+// estimated FLOP count per sample (graph/flops.h) and the nodes no
+// registered kernel covers on this CPU. Loading does not compile a session,
+// so a model with unsupported ops can still be inspected.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "cli/commands.h"
+#include "core/cpu_features.h"
+#include "graph/flops.h"
+#include "runtime/kernel_registry.h"
+
+namespace fastserve::cli {
+namespace {
+
+struct InspectOptions {
+  std::string model;
+  bool json = false;
+};
+
+struct UncoveredNode {
+  std::string op_type;
+  std::string node;
+  std::string reason;
+};
+
+std::string op_key(const Node& n) { return n.domain.empty() ? n.op_type : n.domain + "." + n.op_type; }
+
+// Nodes the CPU registry has no kernel for: unknown op types, or known ones
+// whose kernels all reject this node (dtype, opset, attributes).
+std::vector<UncoveredNode> uncovered_nodes(const Model& model) {
+  const KernelRegistry& registry = KernelRegistry::global();
+  const Graph& g = model.graph;
+  std::vector<UncoveredNode> out;
+  for (const Node& n : g.nodes) {
+    if (!registry.knows_op(n.op_type, n.domain)) {
+      out.push_back({op_key(n), n.name, "no kernel for this op"});
+      continue;
+    }
+    auto info = [&](ValueId id) {
+      if (id == kNoValue) return TensorInfo{};
+      const Value& v = g.values[static_cast<size_t>(id)];
+      TensorInfo t{true, v.dtype, v.shape_known, v.shape, nullptr};
+      if (v.is_constant()) t = TensorInfo::of(v.initializer);
+      return t;
+    };
+    std::vector<TensorInfo> ins, outs;
+    for (ValueId id : n.inputs) ins.push_back(info(id));
+    for (ValueId id : n.outputs) outs.push_back(info(id));
+    NodeView view(n.name, n.op_type, n.domain, model.opset(n.domain), &n.attributes, ins, outs);
+    Result<const KernelDesc*> k = registry.select(view, Device::kCpu, host_isa());
+    if (!k.ok()) out.push_back({op_key(n), n.name, k.status().message()});
+  }
+  return out;
+}
+
+// Op types by count, most frequent first (ties alphabetical).
+std::vector<std::pair<std::string, int64_t>> op_histogram(const Graph& g) {
+  std::map<std::string, int64_t> counts;
+  for (const Node& n : g.nodes) ++counts[op_key(n)];
+  std::vector<std::pair<std::string, int64_t>> v(counts.begin(), counts.end());
+  std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  return v;
+}
+
+struct Params {
+  int64_t count = 0;
+  int64_t bytes = 0;
+  int64_t initializers = 0;
+};
+
+Params parameters(const Graph& g) {
+  Params p;
+  for (const Value& v : g.values) {
+    if (!v.is_constant()) continue;
+    ++p.initializers;
+    p.count += v.initializer.numel();
+    p.bytes += static_cast<int64_t>(v.initializer.nbytes());
+  }
+  return p;
+}
+
+std::string domain_name(const std::string& d) { return d.empty() ? "ai.onnx" : d; }
+
+void print_json(const InspectOptions& opts, const Model& m, const FlopsEstimate& flops,
+                const std::vector<UncoveredNode>& uncovered) {
+  const Graph& g = m.graph;
+  auto io = [&](const std::vector<ValueId>& ids) {
+    std::string s = "[";
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const Value& v = g.values[static_cast<size_t>(ids[i])];
+      s += fmt::format("{}{{\"name\":{},\"dtype\":{},\"shape\":{}}}", i ? "," : "", json_string(v.name),
+                       json_string(dtype_name(v.dtype)), json_shape(v.shape_known, v.shape, v.dim_params));
+    }
+    return s + "]";
+  };
+  std::string out = "{\"model\":" + json_string(opts.model);
+  out += ",\"producer\":" + json_string(m.producer_name) + ",\"producer_version\":" + json_string(m.producer_version);
+  out += ",\"ir_version\":" + std::to_string(m.ir_version) + ",\"opsets\":{";
+  bool first = true;
+  for (const auto& [d, v] : m.opsets) {
+    out += fmt::format("{}{}:{}", first ? "" : ",", json_string(domain_name(d)), v);
+    first = false;
+  }
+  out += "},\"inputs\":" + io(g.inputs) + ",\"outputs\":" + io(g.outputs) + ",\"metadata\":{";
+  first = true;
+  for (const auto& [k, v] : m.metadata) {
+    out += fmt::format("{}{}:{}", first ? "" : ",", json_string(k), json_string(v));
+    first = false;
+  }
+  out += fmt::format("}},\"nodes\":{},\"ops\":{{", g.nodes.size());
+  first = true;
+  for (const auto& [op, n] : op_histogram(g)) {
+    out += fmt::format("{}{}:{}", first ? "" : ",", json_string(op), n);
+    first = false;
+  }
+  const Params p = parameters(g);
+  out += fmt::format("}},\"parameters\":{{\"count\":{},\"bytes\":{},\"initializers\":{}}}", p.count, p.bytes,
+                     p.initializers);
+  out += fmt::format(",\"flops\":{{\"total\":{},\"by_op_type\":{{", flops.total);
+  first = true;
+  for (const auto& [op, f] : flops.by_op_type) {
+    out += fmt::format("{}{}:{}", first ? "" : ",", json_string(op), f);
+    first = false;
+  }
+  out += "},\"assumed_one\":[";
+  for (size_t i = 0; i < flops.assumed_one.size(); ++i) out += (i ? "," : "") + json_string(flops.assumed_one[i]);
+  out += "],\"uncounted_nodes\":[";
+  for (size_t i = 0; i < flops.uncounted_nodes.size(); ++i) {
+    out += (i ? "," : "") + json_string(flops.uncounted_nodes[i]);
+  }
+  out += "]},\"unsupported\":[";
+  for (size_t i = 0; i < uncovered.size(); ++i) {
+    out += fmt::format("{}{{\"op_type\":{},\"node\":{},\"reason\":{}}}", i ? "," : "",
+                       json_string(uncovered[i].op_type), json_string(uncovered[i].node),
+                       json_string(uncovered[i].reason));
+  }
+  out += "]}";
+  fmt::print("{}\n", out);
+}
+
+void print_text(const InspectOptions& opts, const Model& m, const FlopsEstimate& flops,
+                const std::vector<UncoveredNode>& uncovered) {
+  const Graph& g = m.graph;
+  fmt::print("model: {}\n", opts.model);
+  fmt::print("producer: {}{}{} (ir_version {})\n", m.producer_name.empty() ? "?" : m.producer_name,
+             m.producer_version.empty() ? "" : " ", m.producer_version, m.ir_version);
+  std::string opsets;
+  for (const auto& [d, v] : m.opsets) opsets += fmt::format("{}{} {}", opsets.empty() ? "" : ", ", domain_name(d), v);
+  fmt::print("opsets: {}\n", opsets);
+  auto print_io = [&](const char* title, const std::vector<ValueId>& ids) {
+    fmt::print("{}:\n", title);
+    for (ValueId id : ids) {
+      const Value& v = g.values[static_cast<size_t>(id)];
+      fmt::print("  {}: {}{}\n", v.name, dtype_name(v.dtype), format_shape(v.shape_known, v.shape, v.dim_params));
+    }
+  };
+  print_io("inputs", g.inputs);
+  print_io("outputs", g.outputs);
+  if (!m.metadata.empty()) {
+    fmt::print("metadata:\n");
+    for (const auto& [k, v] : m.metadata) fmt::print("  {} = {}\n", k, v);
+  }
+  const Params p = parameters(g);
+  fmt::print("parameters: {} ({}) in {} initializers\n", p.count, human_bytes(static_cast<double>(p.bytes)),
+             p.initializers);
+  std::string assumed;
+  for (const std::string& a : flops.assumed_one) assumed += (assumed.empty() ? "" : ", ") + a;
+  fmt::print("FLOPs: {} ({}FLOPs){}\n", flops.total, human_count(static_cast<double>(flops.total)),
+             assumed.empty() ? "" : fmt::format(" per sample ({} taken as 1)", assumed));
+  if (!flops.uncounted_nodes.empty()) {
+    fmt::print("  not counted (shapes unknown or op not known): {} nodes\n", flops.uncounted_nodes.size());
+  }
+  fmt::print("ops ({} nodes):\n", g.nodes.size());
+  for (const auto& [op, n] : op_histogram(g)) {
+    auto f = flops.by_op_type.find(op);
+    fmt::print("  {:<22} {:>5}{}\n", op, n,
+               f == flops.by_op_type.end() || f->second == 0
+                   ? ""
+                   : fmt::format("  {}FLOPs", human_count(static_cast<double>(f->second))));
+  }
+  if (uncovered.empty()) {
+    fmt::print("unsupported: none (every node has a kernel at isa {})\n", isa_name(host_isa()));
+  } else {
+    fmt::print("unsupported ({} nodes):\n", uncovered.size());
+    for (const UncoveredNode& u : uncovered) {
+      fmt::print("  {} (node '{}'): {}\n", u.op_type, u.node, u.reason);
+    }
+  }
+}
+
+int run(const InspectOptions& opts) {
+  Result<std::shared_ptr<Model>> model = load_model(opts.model);
+  if (!model.ok()) return report_error(model.status());
+  const FlopsEstimate flops = estimate_flops(**model);
+  const std::vector<UncoveredNode> uncovered = uncovered_nodes(**model);
+  if (opts.json) {
+    print_json(opts, **model, flops, uncovered);
+  } else {
+    print_text(opts, **model, flops, uncovered);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Command add_inspect_command(CLI::App& app) {
+  auto opts = std::make_shared<InspectOptions>();
+  CLI::App* sub = app.add_subcommand("inspect", "Show a model's inputs, outputs, ops, size, FLOPs and coverage");
+  sub->add_option("--model,-m", opts->model, "ONNX model file")->required();
+  sub->add_flag("--json", opts->json, "Print one JSON object instead of text");
+  return {sub, [opts] { return run(*opts); }};
+}
+
+}  // namespace fastserve::cli

@@ -1,0 +1,135 @@
+// FLOP estimate per node from inferred shapes (conventions in flops.h).
+#include "graph/flops.h"
+
+#include <set>
+#include <string_view>
+
+#include "graph/op_schema.h"
+
+namespace fastserve {
+namespace {
+
+// Static shape of value `id`, or null when unknown / not fully static.
+const Shape* static_shape(const Graph& g, ValueId id) {
+  if (id == kNoValue || id < 0 || static_cast<size_t>(id) >= g.values.size()) return nullptr;
+  const Value& v = g.values[static_cast<size_t>(id)];
+  if (v.is_constant()) return &v.initializer.shape();
+  if (!v.shape_known || !v.shape.is_static()) return nullptr;
+  return &v.shape;
+}
+
+const Shape* input_shape(const Graph& g, const Node& n, size_t i) {
+  return i < n.inputs.size() ? static_shape(g, n.inputs[i]) : nullptr;
+}
+const Shape* output_shape(const Graph& g, const Node& n, size_t i) {
+  return i < n.outputs.size() ? static_shape(g, n.outputs[i]) : nullptr;
+}
+bool has_input(const Node& n, size_t i) { return i < n.inputs.size() && n.inputs[i] != kNoValue; }
+
+int64_t product(const std::vector<int64_t>& dims, size_t from) {
+  int64_t p = 1;
+  for (size_t i = from; i < dims.size(); ++i) p *= dims[i];
+  return p;
+}
+
+bool is_one_per_element(std::string_view op) {
+  static const std::set<std::string_view> kOps = {"Add",  "Sub",     "Mul",         "Div",      "Pow",
+                                                  "Relu", "LeakyRelu", "Clip",       "Sigmoid",  "Tanh",
+                                                  "HardSigmoid", "HardSwish"};
+  return kOps.count(op) != 0;
+}
+
+}  // namespace
+
+int64_t node_flops(const Graph& g, const Node& n) {
+  const std::string_view op = n.op_type;
+  if (!n.domain.empty()) return 0;
+  if (op == "Conv" || op == "ConvTranspose") {
+    const Shape* x = input_shape(g, n, 0);
+    const Shape* w = input_shape(g, n, 1);
+    const Shape* y = output_shape(g, n, 0);
+    if (!x || !w || !y || w->rank() < 2) return -1;
+    // W is [M, C/group, k...] for Conv and [C, M/group, k...] for ConvTranspose:
+    // either way dim 1 times the kernel is the fan each MAC count multiplies.
+    const int64_t per = product(w->dims(), 1);
+    const int64_t macs = (op == "Conv" ? y->numel() : x->numel()) * per;
+    return 2 * macs + (has_input(n, 2) ? y->numel() : 0);
+  }
+  if (op == "Gemm") {
+    const Shape* a = input_shape(g, n, 0);
+    const Shape* y = output_shape(g, n, 0);
+    if (!a || !y || a->rank() != 2) return -1;
+    const Attribute* ta = n.attr("transA");
+    const int64_t k = (ta && ta->i != 0) ? (*a)[0] : (*a)[1];
+    return 2 * y->numel() * k + (has_input(n, 2) ? y->numel() : 0);
+  }
+  if (op == "MatMul") {
+    const Shape* a = input_shape(g, n, 0);
+    const Shape* y = output_shape(g, n, 0);
+    if (!a || !y || a->rank() == 0) return -1;
+    return 2 * y->numel() * (*a)[a->rank() - 1];
+  }
+  if (op == "MaxPool" || op == "AveragePool") {
+    const Shape* y = output_shape(g, n, 0);
+    const Attribute* k = n.attr("kernel_shape");
+    if (!y || !k) return -1;
+    return y->numel() * product(k->ints, 0);
+  }
+  if (op == "GlobalAveragePool" || op == "GlobalMaxPool" || op == "ReduceMean") {
+    const Shape* x = input_shape(g, n, 0);
+    return x ? x->numel() : -1;
+  }
+  if (op == "BatchNormalization" || op == "Softmax" || op == "LogSoftmax" || is_one_per_element(op)) {
+    const Shape* y = output_shape(g, n, 0);
+    if (!y) return -1;
+    const int64_t per = op == "BatchNormalization" ? 2 : (op == "Softmax" || op == "LogSoftmax") ? 3 : 1;
+    return per * y->numel();
+  }
+  return 0;  // data movement, casts, shape ops, constants
+}
+
+FlopsEstimate estimate_flops(const Model& model) {
+  FlopsEstimate est;
+  // A copy is cheap: initializers share their buffers.
+  Model m = model;
+  for (ValueId id : m.graph.inputs) {
+    Value& v = m.graph.values[static_cast<size_t>(id)];
+    if (!v.shape_known) continue;
+    for (size_t d = 0; d < v.shape.rank(); ++d) {
+      if (v.shape[d] != kUnknownDim) continue;
+      v.shape[d] = 1;
+      const std::string dim_name = d < v.dim_params.size() && !v.dim_params[d].empty() ? v.dim_params[d] : "?";
+      est.assumed_one.push_back(v.name + ":" + dim_name);
+    }
+  }
+  bool reinferred = false;
+  if (!est.assumed_one.empty()) {
+    for (Value& v : m.graph.values) {
+      if (v.producer >= 0 && !v.is_constant()) {
+        v.shape_known = false;
+        v.shape = Shape();
+      }
+    }
+    reinferred = infer_graph_shapes(m).ok();
+  }
+  // If re-inference failed, count with the shapes the loader inferred.
+  const Graph& g = (est.assumed_one.empty() || reinferred) ? m.graph : model.graph;
+
+  est.per_node.reserve(g.nodes.size());
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    const bool known_op = n.domain.empty() && find_op_schema(n.op_type, n.domain) != nullptr;
+    const int64_t f = known_op ? node_flops(g, n) : -1;
+    est.per_node.push_back(f);
+    if (f < 0) {
+      est.uncounted_nodes.push_back(!n.name.empty() ? n.name
+                                                    : "#" + std::to_string(i) + " (" + n.op_type + ")");
+      continue;
+    }
+    est.total += f;
+    est.by_op_type[n.op_type] += f;
+  }
+  return est;
+}
+
+}  // namespace fastserve

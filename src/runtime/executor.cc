@@ -1,0 +1,109 @@
+// execute_plan: runs the compiled nodes in order for one request.
+//
+// All per-run state (the value slots and the tensors produced) lives in this
+// call, so concurrent runs of one plan share only read-only data: the model,
+// the prepared kernel states and the thread pool (which runs a second
+// concurrent parallel_for inline). Output shapes come from the op's infer
+// function on the concrete inputs, so dynamic shapes need no special path.
+#include <string>
+#include <vector>
+
+#include "runtime/bind_inputs.h"
+#include "runtime/execution_plan.h"
+
+namespace fastserve {
+namespace {
+
+// Kernels and infer functions name the node via node.error(); add the node
+// when one did not, so every run error says where it happened.
+Status with_node(const Status& s, const NodeView& view, const std::string& display) {
+  if (s.ok()) return s;
+  const std::string who = view.describe();
+  Status named = s.message().find(who) == std::string::npos ? s.with_context(who) : s;
+  return with_model_name(named, display);
+}
+
+}  // namespace
+
+Result<std::vector<NamedTensor>> execute_plan(const ExecutionPlan& plan, std::span<const NamedTensor> inputs,
+                                              ThreadPool& pool) {
+  const Graph& g = plan.model->graph;
+  const size_t num_values = g.values.size();
+  // slots[id]: the tensor currently holding value id (an initializer, a
+  // caller's input, or produced[id]); null before it exists or once released.
+  std::vector<const Tensor*> slots(num_values, nullptr);
+  std::vector<Tensor> produced(num_values);
+  for (size_t id = 0; id < num_values; ++id) {
+    if (g.values[id].is_constant()) slots[id] = &g.values[id].initializer;
+  }
+  FS_RETURN_IF_ERROR(bind_inputs(plan, inputs, slots));
+
+  // Scratch reused from node to node (per call, never shared).
+  std::vector<TensorInfo> in_infos, out_infos;
+  std::vector<const Tensor*> in_ptrs;
+  std::vector<Tensor*> out_ptrs;
+  for (const CompiledNode& cn : plan.nodes) {
+    const Node& n = *cn.node;
+    const std::string_view domain = normalize_domain(n.domain);
+    in_infos.assign(n.inputs.size(), TensorInfo{});
+    in_ptrs.assign(n.inputs.size(), nullptr);
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      const ValueId id = n.inputs[i];
+      if (id == kNoValue) continue;
+      const Tensor* t = slots[static_cast<size_t>(id)];
+      if (t == nullptr) {
+        return internal_error(plan.display_name + ": node '" + n.name + "' (" + n.op_type + "): input '" +
+                              g.values[static_cast<size_t>(id)].name + "' has no value at run time");
+      }
+      in_infos[i] = TensorInfo::of(*t);
+      in_ptrs[i] = t;
+    }
+    out_infos.assign(n.outputs.size(), TensorInfo{});
+    for (size_t i = 0; i < n.outputs.size(); ++i) out_infos[i].present = n.outputs[i] != kNoValue;
+
+    {
+      const NodeView infer_view(n.name, n.op_type, domain, cn.opset, &n.attributes, in_infos, out_infos);
+      FS_RETURN_IF_ERROR(with_node(cn.schema->infer(infer_view, out_infos), infer_view, plan.display_name));
+    }
+    FS_CHECK_MSG(out_infos.size() == n.outputs.size(), "infer function resized its outputs");
+    // A fresh view: the kernel sees the inferred output infos.
+    const NodeView view(n.name, n.op_type, domain, cn.opset, &n.attributes, in_infos, out_infos);
+
+    out_ptrs.assign(n.outputs.size(), nullptr);
+    for (size_t i = 0; i < n.outputs.size(); ++i) {
+      const ValueId id = n.outputs[i];
+      if (id == kNoValue) continue;
+      const TensorInfo& info = out_infos[i];
+      if (info.dtype == DType::kUndefined || !info.shape_known || !info.shape.is_static()) {
+        return internal_error(plan.display_name + ": " + view.describe() + ": output " + std::to_string(i) +
+                              " has no concrete dtype/shape at run time (infer function bug)");
+      }
+      Tensor& t = produced[static_cast<size_t>(id)];
+      t = Tensor::empty(info.dtype, info.shape);
+      slots[static_cast<size_t>(id)] = &t;
+      out_ptrs[i] = &t;
+    }
+
+    const KernelContext ctx{view, in_ptrs, out_ptrs, cn.state.get(), &pool};
+    FS_RETURN_IF_ERROR(with_node(cn.kernel->run(ctx), view, plan.display_name));
+
+    for (ValueId id : cn.release_after) {
+      produced[static_cast<size_t>(id)] = Tensor();
+      slots[static_cast<size_t>(id)] = nullptr;
+    }
+  }
+
+  std::vector<NamedTensor> outputs;
+  outputs.reserve(g.outputs.size());
+  for (ValueId id : g.outputs) {
+    const Tensor* t = slots[static_cast<size_t>(id)];
+    if (t == nullptr) {
+      return internal_error(plan.display_name + ": output '" + g.values[static_cast<size_t>(id)].name +
+                            "' was not produced");
+    }
+    outputs.push_back({g.values[static_cast<size_t>(id)].name, *t});
+  }
+  return outputs;
+}
+
+}  // namespace fastserve

@@ -1,0 +1,67 @@
+// The kernel interface: a kernel is a small record of plain functions.
+//
+// Each op file registers its descriptors with a plain function
+// (register_<op>_kernels) called from kernels/*/register_kernels.cc; there
+// are no self-registering static objects. At session compile, for each node
+// the registry keeps descriptors whose key (op, domain, opset range, device,
+// dtype) matches, drops those the host ISA cannot run and those whose
+// accepts() fails, and takes the highest priority. The reference kernel
+// (priority 0) is always the last resort. prepare() runs once per node at
+// compile (parse attributes, prepack weights); run() is called per inference
+// and does no lookups and no allocation beyond what it was given.
+//
+// This header sees only core types: kernels never see the graph.
+#pragma once
+
+#include <memory>
+#include <span>
+
+#include "core/cpu_features.h"
+#include "core/device.h"
+#include "core/thread_pool.h"
+#include "fastserve/node_view.h"
+#include "fastserve/status.h"
+#include "fastserve/tensor.h"
+
+namespace fastserve {
+
+inline constexpr int kMaxOpset = 1000;
+
+// What prepare() may set up: kernel-private state shared (read-only) by all
+// runs of the node, from any thread.
+struct PrepareContext {
+  Isa isa = Isa::kScalar;  // the host level the session runs at
+  int num_threads = 1;
+  std::shared_ptr<void> state;  // set by prepare; passed back to run as `state`
+};
+
+struct KernelContext {
+  const NodeView& node;                    // run-time view: concrete shapes, input values
+  std::span<const Tensor* const> inputs;   // nullptr for omitted optional inputs
+  std::span<Tensor* const> outputs;        // allocated with inferred dtype/shape
+  const void* state;                       // what prepare() stored, or null
+  ThreadPool* pool;                        // never null; may have 1 thread
+
+  template <typename T> const T& state_as() const { return *static_cast<const T*>(state); }
+};
+
+using AcceptsFn = bool (*)(const NodeView& node);
+using PrepareFn = Status (*)(const NodeView& node, PrepareContext& ctx);
+using RunFn = Status (*)(const KernelContext& ctx);
+
+struct KernelDesc {
+  const char* name;              // e.g. "gemm_f32__avx512_16x32"
+  const char* op_type;           // ONNX op type, e.g. "Conv"
+  const char* domain = "";       // "" = default ONNX domain
+  int since_version = 1;         // opset range [since, until], inclusive
+  int until_version = kMaxOpset;
+  Device device = Device::kCpu;
+  DType dtype = DType::kF32;     // type of input 0; kUndefined = any type (data movement ops)
+  Isa required_isa = Isa::kScalar;
+  int priority = 0;              // 0 = reference; higher wins
+  AcceptsFn accepts = nullptr;   // null = accepts every node of the key
+  PrepareFn prepare = nullptr;   // null = stateless
+  RunFn run = nullptr;
+};
+
+}  // namespace fastserve

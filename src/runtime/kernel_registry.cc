@@ -1,0 +1,89 @@
+// KernelRegistry: the key match, ISA/accepts filtering and priority order
+// that pick one descriptor per node (see runtime/kernel.h for the model).
+#include "runtime/kernel_registry.h"
+
+#include <algorithm>
+#include <string>
+
+#include "core/cpu_features.h"
+#include "core/device.h"
+
+namespace fastserve {
+namespace {
+
+// Models spell the default ONNX domain either "" or "ai.onnx".
+std::string_view normalize_domain(std::string_view d) { return d == "ai.onnx" ? std::string_view() : d; }
+
+}  // namespace
+
+void KernelRegistry::add(const KernelDesc& desc) {
+  FS_CHECK_MSG(desc.name != nullptr && desc.op_type != nullptr, "kernel descriptor needs a name and an op type");
+  FS_CHECK_MSG(desc.run != nullptr, desc.name);
+  FS_CHECK_MSG(desc.since_version <= desc.until_version, desc.name);
+  KernelDesc d = desc;
+  if (d.domain == nullptr) d.domain = "";
+  descs_.push_back(d);
+}
+
+std::vector<const KernelDesc*> KernelRegistry::candidates(std::string_view op_type, std::string_view domain,
+                                                          int64_t opset, Device device, DType dtype) const {
+  const std::string_view dom = normalize_domain(domain);
+  std::vector<const KernelDesc*> out;
+  for (const KernelDesc& d : descs_) {
+    if (op_type != d.op_type || dom != normalize_domain(d.domain)) continue;
+    if (opset < d.since_version || opset > d.until_version) continue;
+    if (d.device != device) continue;
+    // kUndefined on either side matches: a type-agnostic kernel (data
+    // movement), or a node without inputs (Constant) whose kernel cannot be
+    // keyed by an input type.
+    if (d.dtype != DType::kUndefined && dtype != DType::kUndefined && d.dtype != dtype) continue;
+    out.push_back(&d);
+  }
+  // Registration order breaks ties, so stable_sort keeps it.
+  std::stable_sort(out.begin(), out.end(),
+                   [](const KernelDesc* a, const KernelDesc* b) { return a->priority > b->priority; });
+  return out;
+}
+
+Result<const KernelDesc*> KernelRegistry::select(const NodeView& node, Device device, Isa isa) const {
+  const DType dtype = node.input_dtype(0);
+  std::vector<const KernelDesc*> cands = candidates(node.op_type(), node.domain(), node.opset(), device, dtype);
+  std::string dropped;  // why each candidate was passed over, for the error
+  for (const KernelDesc* d : cands) {
+    if (d->required_isa > isa) {
+      dropped += std::string(dropped.empty() ? "" : ", ") + d->name + " needs " + isa_name(d->required_isa);
+      continue;
+    }
+    if (d->accepts != nullptr && !d->accepts(node)) {
+      dropped += std::string(dropped.empty() ? "" : ", ") + d->name + " does not accept the node";
+      continue;
+    }
+    return d;
+  }
+  std::string msg = "no kernel for opset " + std::to_string(node.opset()) + ", input dtype " +
+                    (dtype == DType::kUndefined ? std::string("any") : std::string(dtype_name(dtype))) + " on " +
+                    device_name(device);
+  if (!dropped.empty()) msg += " (ISA " + std::string(isa_name(isa)) + "; " + dropped + ")";
+  return node.error(StatusCode::kUnsupported, msg);
+}
+
+bool KernelRegistry::knows_op(std::string_view op_type, std::string_view domain) const {
+  const std::string_view dom = normalize_domain(domain);
+  return std::any_of(descs_.begin(), descs_.end(), [&](const KernelDesc& d) {
+    return op_type == d.op_type && dom == normalize_domain(d.domain);
+  });
+}
+
+const KernelRegistry& KernelRegistry::global() {
+  // Built once on first use; C++ guarantees the initialization is thread-safe.
+  static const KernelRegistry registry = [] {
+    KernelRegistry r;
+    register_ref_kernels(r);
+    register_cpu_kernels(r);
+    register_cuda_kernels(r);
+    return r;
+  }();
+  return registry;
+}
+
+}  // namespace fastserve

@@ -1,0 +1,88 @@
+// Session: options parsing plus ownership of one ExecutionPlan and one
+// ThreadPool. Compilation and execution live in compile_plan.cc and
+// executor.cc; this file only turns SessionOptions into a PlanOptions.
+#include "fastserve/session.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "core/cpu_features.h"
+#include "core/device.h"
+#include "core/thread_pool.h"
+#include "runtime/execution_plan.h"
+#include "runtime/kernel_registry.h"
+
+namespace fastserve {
+
+struct Session::Impl {
+  ExecutionPlan plan;
+  std::unique_ptr<ThreadPool> pool;  // one per session; kernels split work on it
+  int num_threads = 1;
+};
+
+namespace {
+
+Result<Device> session_device(const SessionOptions& options, const std::string& display) {
+  int index = 0;
+  Result<Device> device = parse_device(options.device, &index);
+  if (!device.ok()) return device.status().with_context(display + ": SessionOptions.device");
+  if (device.value() == Device::kCuda) {
+#ifdef FASTSERVE_HAVE_CUDA
+    // The CUDA backend is built, but the session cannot place nodes on it
+    // yet: the CUDA kernels are exercised directly by their tests.
+    return unsupported(display + ": device '" + options.device +
+                       "': the session does not place nodes on CUDA yet (CPU only)");
+#else
+    return unsupported(display + ": device '" + options.device + "': CUDA backend not built/available");
+#endif
+  }
+  return device.value();
+}
+
+Result<Isa> session_isa(const SessionOptions& options, const std::string& display) {
+  if (options.max_isa.empty()) return host_isa();
+  Result<Isa> cap = parse_isa(options.max_isa);
+  if (!cap.ok()) return cap.status().with_context(display + ": SessionOptions.max_isa");
+  return std::min(host_isa(), cap.value());
+}
+
+Result<int> session_threads(const SessionOptions& options, const std::string& display) {
+  if (options.num_threads < 0) {
+    return invalid_argument(display + ": SessionOptions.num_threads must be >= 0 (0 = all cores), got " +
+                            std::to_string(options.num_threads));
+  }
+  if (options.num_threads > 0) return options.num_threads;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> model, const SessionOptions& options) {
+  if (model == nullptr) return invalid_argument("Session::create: no model");
+  const std::string display = model->display_name();
+  PlanOptions plan_options;
+  FS_ASSIGN_OR_RETURN(plan_options.device, session_device(options, display));
+  FS_ASSIGN_OR_RETURN(plan_options.isa, session_isa(options, display));
+  FS_ASSIGN_OR_RETURN(plan_options.num_threads, session_threads(options, display));
+
+  auto impl = std::make_unique<Impl>();
+  FS_ASSIGN_OR_RETURN(impl->plan, compile_plan(*model, plan_options, KernelRegistry::global()));
+  impl->num_threads = plan_options.num_threads;
+  impl->pool = std::make_unique<ThreadPool>(plan_options.num_threads);
+  return std::unique_ptr<Session>(new Session(std::move(impl)));
+}
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::~Session() = default;
+
+Result<std::vector<NamedTensor>> Session::run(std::span<const NamedTensor> inputs) const {
+  return execute_plan(impl_->plan, inputs, *impl_->pool);
+}
+
+const std::vector<IoInfo>& Session::inputs() const { return impl_->plan.inputs; }
+const std::vector<IoInfo>& Session::outputs() const { return impl_->plan.outputs; }
+const std::vector<KernelChoice>& Session::kernel_choices() const { return impl_->plan.kernel_choices; }
+const Model& Session::model() const { return *impl_->plan.model; }
+int Session::num_threads() const { return impl_->num_threads; }
+
+}  // namespace fastserve

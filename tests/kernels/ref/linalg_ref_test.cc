@@ -1,0 +1,108 @@
+// Reference Gemm, MatMul and BatchNormalization (kernels/ref/gemm.cc,
+// matmul.cc, batchnorm.cc) against hand-computed values and straightforward
+// loops written here.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels/ref/nn_ref.h"
+#include "tests/test_util.h"
+
+namespace fastserve {
+namespace {
+
+using testing::attr_float;
+using testing::attr_int;
+using testing::OpSpec;
+
+Tensor run_ref(const OpSpec& spec, const std::vector<Tensor>& inputs) {
+  const KernelDesc* ref = testing::reference_kernel(spec, inputs);
+  if (ref == nullptr) return Tensor();
+  auto out = testing::run_kernel(*ref, spec, inputs);
+  EXPECT_TRUE(out.ok()) << out.status().to_string();
+  return out.ok() ? (*out)[0] : Tensor();
+}
+
+Tensor f32(std::vector<float> v, Shape s) { return Tensor::from_vector<float>(v, std::move(s)); }
+
+TEST(GemmRef, HandComputedWithBiasRow) {
+  // [1 2; 3 4] * [5 6; 7 8] = [19 22; 43 50]; alpha 2, beta 0.5, C = [10 20].
+  Tensor a = f32({1, 2, 3, 4}, Shape{2, 2});
+  Tensor b = f32({5, 6, 7, 8}, Shape{2, 2});
+  Tensor c = f32({10, 20}, Shape{2});
+  Tensor y = run_ref(OpSpec{"Gemm", 13, {attr_float("alpha", 2.f), attr_float("beta", 0.5f)}}, {a, b, c});
+  EXPECT_TRUE(testing::tensors_near(y, f32({43, 54, 91, 110}, Shape{2, 2})));
+}
+
+TEST(GemmRef, TransposesAndColumnC) {
+  // A^T with A = [1 3; 2 4] is [1 2; 3 4]; B^T with B = [5 7; 6 8] is [5 6; 7 8].
+  Tensor a = f32({1, 3, 2, 4}, Shape{2, 2});
+  Tensor b = f32({5, 7, 6, 8}, Shape{2, 2});
+  Tensor c = f32({1, -1}, Shape{2, 1});
+  Tensor y = run_ref(OpSpec{"Gemm", 13, {attr_int("transA", 1), attr_int("transB", 1)}}, {a, b, c});
+  EXPECT_TRUE(testing::tensors_near(y, f32({20, 23, 42, 49}, Shape{2, 2})));
+  // Without C (opset 11+ makes it optional).
+  Tensor y0 = run_ref(OpSpec{"Gemm", 13, {attr_int("transA", 1), attr_int("transB", 1)}}, {a, b});
+  EXPECT_TRUE(testing::tensors_near(y0, f32({19, 22, 43, 50}, Shape{2, 2})));
+}
+
+TEST(GemmRef, ScalarAndFullC) {
+  Tensor a = f32({1, 2, 3}, Shape{1, 3});
+  Tensor b = f32({1, 0, 0, 1, 1, 1}, Shape{3, 2});
+  // [1 2 3] * B = [4 5].
+  EXPECT_TRUE(testing::tensors_near(run_ref(OpSpec{"Gemm"}, {a, b, Tensor::scalar<float>(1.f)}), f32({5, 6}, Shape{1, 2})));
+  EXPECT_TRUE(testing::tensors_near(run_ref(OpSpec{"Gemm"}, {a, b, f32({-4, -5}, Shape{1, 2})}), f32({0, 0}, Shape{1, 2})));
+}
+
+TEST(MatMulRef, HandComputedVectors) {
+  Tensor m = f32({1, 2, 3, 4, 5, 6}, Shape{2, 3});
+  Tensor v3 = f32({1, 0, -1}, Shape{3});
+  Tensor v2 = f32({1, 1}, Shape{2});
+  EXPECT_TRUE(testing::tensors_near(run_ref(OpSpec{"MatMul"}, {m, v3}), f32({-2, -2}, Shape{2})));
+  EXPECT_TRUE(testing::tensors_near(run_ref(OpSpec{"MatMul"}, {v2, m}), f32({5, 7, 9}, Shape{3})));
+  Tensor dot = run_ref(OpSpec{"MatMul"}, {v3, v3});
+  ASSERT_EQ(dot.rank(), 0u);
+  EXPECT_FLOAT_EQ(dot.data<float>()[0], 2.f);
+}
+
+TEST(MatMulRef, BroadcastBatchMatchesLoops) {
+  std::mt19937 rng(1234);
+  Tensor a = testing::random_f32({2, 1, 3, 4}, rng);
+  Tensor b = testing::random_f32({3, 4, 5}, rng);
+  Tensor y = run_ref(OpSpec{"MatMul"}, {a, b});
+  ASSERT_EQ(y.shape(), (Shape{2, 3, 3, 5}));
+  for (int i = 0; i < 2; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      for (int r = 0; r < 3; ++r) {
+        for (int c = 0; c < 5; ++c) {
+          double s = 0;
+          for (int p = 0; p < 4; ++p) s += a.data<float>()[(i * 3 + r) * 4 + p] * b.data<float>()[(j * 4 + p) * 5 + c];
+          EXPECT_NEAR(y.data<float>()[((i * 3 + j) * 3 + r) * 5 + c], s, 1e-5);
+        }
+      }
+    }
+  }
+}
+
+TEST(BatchNormRef, HandComputed) {
+  // Channel 0: (x - 1) / sqrt(3 + 1) * 2 + 0.5; channel 1: (x - 0) / sqrt(0 + 1) * -1 + 0.
+  Tensor x = f32({1, 3, 5, 7, 1, 2, 3, 4}, Shape{1, 2, 2, 2});
+  Tensor y = run_ref(OpSpec{"BatchNormalization", 15, {attr_float("epsilon", 1.f)}},
+                     {x, f32({2, -1}, Shape{2}), f32({0.5f, 0}, Shape{2}), f32({1, 0}, Shape{2}), f32({3, 0}, Shape{2})});
+  EXPECT_TRUE(testing::tensors_near(y, f32({0.5f, 2.5f, 4.5f, 6.5f, -1, -2, -3, -4}, Shape{1, 2, 2, 2})));
+}
+
+TEST(BatchNormRef, TrainingModeIsNotAccepted) {
+  const KernelRegistry& reg = KernelRegistry::global();
+  const std::vector<Attribute> attrs = {attr_int("training_mode", 1)};
+  std::vector<TensorInfo> ins(5, TensorInfo::with_shape(DType::kF32, Shape{3}));
+  ins[0] = TensorInfo::with_shape(DType::kF32, Shape{1, 3, 2, 2});
+  std::vector<TensorInfo> outs(3, TensorInfo::with_shape(DType::kF32, Shape{3}));
+  const NodeView view("bn", "BatchNormalization", "", 15, &attrs, ins, outs);
+  EXPECT_FALSE(reg.select(view, Device::kCpu, Isa::kScalar).ok());
+}
+
+}  // namespace
+}  // namespace fastserve
