@@ -49,6 +49,12 @@ fuzz: deps
 fuzz-long:
 	@tools/run_fuzz.sh 1800
 
+# Google Benchmark microbenchmarks (not part of test).
+bench: deps $(BUILD)/CMakeCache.txt
+	cmake -S . -B $(BUILD) -DFASTSERVE_BUILD_BENCH=ON >/dev/null
+	cmake --build $(BUILD) -j$(JOBS) --target fastserve_bench
+	$(BUILD)/bench/fastserve_bench --benchmark_min_time=0.2
+
 # Regenerate the shipped models and ONNX Runtime goldens (needs Python; not part of test).
 models:
 	tools/setup_venv.sh && .venv/bin/python tools/train_fashion_mnist.py

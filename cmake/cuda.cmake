@@ -10,6 +10,9 @@ if(FASTSERVE_CUDA)
       # H100 (sm_90) is the lent GPU; 80 covers A100-class cards.
       set(CMAKE_CUDA_ARCHITECTURES 80 90)
     endif()
+    # CMake 3.25 has no CUDA20 flags for nvcc; device code needs only C++17.
+    set(CMAKE_CUDA_STANDARD 17)
+    set(CMAKE_CUDA_STANDARD_REQUIRED ON)
     enable_language(CUDA)
     find_package(CUDAToolkit REQUIRED)
     set(FASTSERVE_HAVE_CUDA ON)

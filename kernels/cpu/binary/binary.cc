@@ -175,10 +175,10 @@ void add_variants(KernelRegistry& r, const char* op_type, const char* scalar, co
 }  // namespace
 
 void register_cpu_binary_kernels(KernelRegistry& r) {
-  add_variants<BinaryOp::kAdd>(r, "Add", "add_f32__scalar", "add_f32__avx2", "add_f32__avx512");
-  add_variants<BinaryOp::kSub>(r, "Sub", "sub_f32__scalar", "sub_f32__avx2", "sub_f32__avx512");
-  add_variants<BinaryOp::kMul>(r, "Mul", "mul_f32__scalar", "mul_f32__avx2", "mul_f32__avx512");
-  add_variants<BinaryOp::kDiv>(r, "Div", "div_f32__scalar", "div_f32__avx2", "div_f32__avx512");
+  add_variants<BinaryOp::kAdd>(r, "Add", "add_f32__portable", "add_f32__avx2", "add_f32__avx512");
+  add_variants<BinaryOp::kSub>(r, "Sub", "sub_f32__portable", "sub_f32__avx2", "sub_f32__avx512");
+  add_variants<BinaryOp::kMul>(r, "Mul", "mul_f32__portable", "mul_f32__avx2", "mul_f32__avx512");
+  add_variants<BinaryOp::kDiv>(r, "Div", "div_f32__portable", "div_f32__avx2", "div_f32__avx512");
 }
 
 }  // namespace fastserve

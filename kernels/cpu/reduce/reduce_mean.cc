@@ -167,7 +167,7 @@ Status run_reduce_mean(const KernelContext& ctx) {
 }  // namespace
 
 void register_cpu_reduce_kernels(KernelRegistry& r) {
-  r.add({.name = "reduce_mean_f32__scalar",
+  r.add({.name = "reduce_mean_f32__portable",
          .op_type = "ReduceMean",
          .dtype = DType::kF32,
          .required_isa = Isa::kScalar,

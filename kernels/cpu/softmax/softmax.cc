@@ -151,8 +151,8 @@ void add_variants(KernelRegistry& r, const char* op_type, const char* scalar, co
 }  // namespace
 
 void register_cpu_softmax_kernels(KernelRegistry& r) {
-  add_variants<false>(r, "Softmax", "softmax_f32__scalar", "softmax_f32__avx2", "softmax_f32__avx512");
-  add_variants<true>(r, "LogSoftmax", "log_softmax_f32__scalar", "log_softmax_f32__avx2",
+  add_variants<false>(r, "Softmax", "softmax_f32__portable", "softmax_f32__avx2", "softmax_f32__avx512");
+  add_variants<true>(r, "LogSoftmax", "log_softmax_f32__portable", "log_softmax_f32__avx2",
                      "log_softmax_f32__avx512");
 }
 

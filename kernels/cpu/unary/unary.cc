@@ -97,17 +97,17 @@ void add_variants(KernelRegistry& r, const char* op_type, int since, const char*
 }  // namespace
 
 void register_cpu_unary_kernels(KernelRegistry& r) {
-  add_variants<UnaryOp::kRelu>(r, "Relu", 1, "relu_f32__scalar", "relu_f32__avx2", "relu_f32__avx512");
-  add_variants<UnaryOp::kLeakyRelu>(r, "LeakyRelu", 1, "leaky_relu_f32__scalar", "leaky_relu_f32__avx2",
+  add_variants<UnaryOp::kRelu>(r, "Relu", 1, "relu_f32__portable", "relu_f32__avx2", "relu_f32__avx512");
+  add_variants<UnaryOp::kLeakyRelu>(r, "LeakyRelu", 1, "leaky_relu_f32__portable", "leaky_relu_f32__avx2",
                                     "leaky_relu_f32__avx512");
   // Clip's bounds are inputs from opset 11 on (the attribute form is not supported).
-  add_variants<UnaryOp::kClip>(r, "Clip", 11, "clip_f32__scalar", "clip_f32__avx2", "clip_f32__avx512");
-  add_variants<UnaryOp::kSigmoid>(r, "Sigmoid", 1, "sigmoid_f32__scalar", "sigmoid_f32__avx2",
+  add_variants<UnaryOp::kClip>(r, "Clip", 11, "clip_f32__portable", "clip_f32__avx2", "clip_f32__avx512");
+  add_variants<UnaryOp::kSigmoid>(r, "Sigmoid", 1, "sigmoid_f32__portable", "sigmoid_f32__avx2",
                                   "sigmoid_f32__avx512");
-  add_variants<UnaryOp::kTanh>(r, "Tanh", 1, "tanh_f32__scalar", "tanh_f32__avx2", "tanh_f32__avx512");
-  add_variants<UnaryOp::kHardSigmoid>(r, "HardSigmoid", 1, "hard_sigmoid_f32__scalar",
+  add_variants<UnaryOp::kTanh>(r, "Tanh", 1, "tanh_f32__portable", "tanh_f32__avx2", "tanh_f32__avx512");
+  add_variants<UnaryOp::kHardSigmoid>(r, "HardSigmoid", 1, "hard_sigmoid_f32__portable",
                                       "hard_sigmoid_f32__avx2", "hard_sigmoid_f32__avx512");
-  add_variants<UnaryOp::kHardSwish>(r, "HardSwish", 1, "hard_swish_f32__scalar", "hard_swish_f32__avx2",
+  add_variants<UnaryOp::kHardSwish>(r, "HardSwish", 1, "hard_swish_f32__portable", "hard_swish_f32__avx2",
                                     "hard_swish_f32__avx512");
 }
 
