@@ -262,11 +262,13 @@ Status write_npy(const std::string& path, const Tensor& t) {
   if (descr == nullptr) {
     return unsupported(path + ": " + std::string(dtype_name(t.dtype())) + " has no .npy equivalent");
   }
+  // Python tuple syntax: "()", "(3,)", "(2, 3)".
   std::string shape = "(";
   for (size_t i = 0; i < t.rank(); ++i) {
+    if (i > 0) shape += ", ";
     shape += std::to_string(t.dim(i));
-    if (t.rank() == 1 || i + 1 < t.rank()) shape += t.rank() == 1 ? "," : ", ";
   }
+  if (t.rank() == 1) shape += ",";
   shape += ")";
   std::string header = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
   // Pad with spaces so magic + version + length + header (ending in '\n') is a

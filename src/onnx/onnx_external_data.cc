@@ -10,7 +10,8 @@ Result<std::string> normalize_external_location(std::string_view location) {
     return invalid_model("external data location contains a NUL byte");
   }
   if (location.front() == '/') {
-    return invalid_model("external data location " + quoted + " is an absolute path (must be relative to the model's directory)");
+    return invalid_model("external data location " + quoted +
+                         " is an absolute path (must be relative to the model's directory)");
   }
   std::vector<std::string_view> parts;
   size_t start = 0;

@@ -63,7 +63,8 @@ Result<GraphFields> parse_graph_fields(pb::WireReader r, const TensorSources& so
         break;
       }
       case gid::kInitializer: {
-        FS_RETURN_IF_ERROR(pb::expect_wire_type(r, tag, WireType::kLengthDelimited, "GraphProto.initializer"));
+        FS_RETURN_IF_ERROR(
+            pb::expect_wire_type(r, tag, WireType::kLengthDelimited, "GraphProto.initializer"));
         FS_ASSIGN_OR_RETURN(pb::WireReader m, r.read_message());
         FS_ASSIGN_OR_RETURN(TensorProtoFields fields, parse_tensor_proto(m));
         if (fields.name.empty()) return invalid_model("an initializer has no name");
@@ -72,7 +73,8 @@ Result<GraphFields> parse_graph_fields(pb::WireReader r, const TensorSources& so
         break;
       }
       case gid::kSparseInitializer: {
-        FS_RETURN_IF_ERROR(pb::expect_wire_type(r, tag, WireType::kLengthDelimited, "GraphProto.sparse_initializer"));
+        FS_RETURN_IF_ERROR(
+            pb::expect_wire_type(r, tag, WireType::kLengthDelimited, "GraphProto.sparse_initializer"));
         FS_ASSIGN_OR_RETURN(pb::WireReader m, r.read_message());
         FS_ASSIGN_OR_RETURN(std::string name, sparse_initializer_name(m));
         return unsupported("sparse initializer '" + name + "': sparse initializers are not supported");
@@ -80,10 +82,13 @@ Result<GraphFields> parse_graph_fields(pb::WireReader r, const TensorSources& so
       case gid::kInput:
       case gid::kOutput:
       case gid::kValueInfo: {
-        FS_RETURN_IF_ERROR(pb::expect_wire_type(r, tag, WireType::kLengthDelimited, "GraphProto.input/output"));
+        FS_RETURN_IF_ERROR(
+            pb::expect_wire_type(r, tag, WireType::kLengthDelimited, "GraphProto.input/output"));
         FS_ASSIGN_OR_RETURN(pb::WireReader m, r.read_message());
         FS_ASSIGN_OR_RETURN(ValueInfoFields info, parse_value_info_proto(m));
-        auto& list = tag.field == gid::kInput ? g.inputs : tag.field == gid::kOutput ? g.outputs : g.value_info;
+        auto& list = tag.field == gid::kInput    ? g.inputs
+                     : tag.field == gid::kOutput ? g.outputs
+                                                 : g.value_info;
         list.push_back(std::move(info));
         break;
       }
@@ -97,7 +102,8 @@ Result<GraphFields> parse_graph_fields(pb::WireReader r, const TensorSources& so
 // Graph inputs are the runtime interface: they must be tensors of a type we store.
 Status check_runtime_input(const ValueInfoFields& in) {
   const std::string what = "graph input '" + in.name + "'";
-  if (!in.non_tensor_kind.empty()) return unsupported(what + " is a " + in.non_tensor_kind + ", not a tensor");
+  if (!in.non_tensor_kind.empty())
+    return unsupported(what + " is a " + in.non_tensor_kind + ", not a tensor");
   if (!in.has_tensor_type || in.elem_type == 0) return invalid_model(what + " has no tensor type");
   const DType dtype = dtype_from_onnx(in.elem_type);
   if (!dtype_is_storable(dtype)) {
@@ -188,7 +194,8 @@ class GraphBuilder {
     for (const ValueInfoFields& info : g.value_info) {
       // value_info is a hint; entries for names the graph lacks are stale, not errors.
       const ValueId id = find(info.name);
-      if (id != kNoValue && is_node_output(id)) apply_value_info(info, graph_.values[static_cast<size_t>(id)]);
+      if (id != kNoValue && is_node_output(id))
+        apply_value_info(info, graph_.values[static_cast<size_t>(id)]);
     }
     graph_.reindex();
     return ok_status();

@@ -136,11 +136,13 @@ int32_t infer_attribute_type(const AttributeFields& a) {
   return aid::kTypeUndefined;
 }
 
-Result<Attribute> make_attribute(AttributeFields a, const TensorSources& sources, const std::string& node_what) {
+Result<Attribute> make_attribute(AttributeFields a, const TensorSources& sources,
+                                 const std::string& node_what) {
   const std::string what = node_what + ": attribute '" + a.name + "'";
   if (a.name.empty()) return invalid_model(node_what + ": an attribute has no name");
   if (a.has_ref) {
-    return unsupported(what + " refers to a function attribute (ref_attr_name), which is only valid in functions");
+    return unsupported(what +
+                       " refers to a function attribute (ref_attr_name), which is only valid in functions");
   }
   Attribute out;
   out.name = std::move(a.name);
@@ -248,6 +250,12 @@ Result<NodeProtoFields> parse_node_proto(pb::WireReader r, const TensorSources& 
   if (node.domain == "ai.onnx") node.domain.clear();
   const std::string what = describe_node(node.name, node.op_type, index);
   if (node.op_type.empty()) return invalid_model(what + ": op_type is empty");
+  // Every ONNX operator has at least one output (the checker enforces each
+  // schema's minimum); a node without one computes nothing and would break
+  // the invariant that shape inference can write its first output.
+  bool has_output = false;
+  for (const std::string& out : node.outputs) has_output |= !out.empty();
+  if (!has_output) return invalid_model(what + ": has no outputs");
   node.attributes.reserve(attribute_messages.size());
   std::set<std::string> names;
   for (const pb::WireReader& m : attribute_messages) {

@@ -16,7 +16,7 @@ namespace fastserve {
 struct NodeProtoFields {
   std::string name;
   std::string op_type;
-  std::string domain;  // "ai.onnx" already normalized to ""
+  std::string domain;                // "ai.onnx" already normalized to ""
   std::vector<std::string> inputs;   // "" = omitted optional input
   std::vector<std::string> outputs;  // "" = omitted optional output
   std::vector<Attribute> attributes;

@@ -96,14 +96,16 @@ Status parse_model_fields(pb::WireReader r, ModelFields& m) {
         break;
       }
       case mid::kOpsetImport: {
-        FS_RETURN_IF_ERROR(pb::expect_wire_type(r, tag, WireType::kLengthDelimited, "ModelProto.opset_import"));
+        FS_RETURN_IF_ERROR(
+            pb::expect_wire_type(r, tag, WireType::kLengthDelimited, "ModelProto.opset_import"));
         FS_ASSIGN_OR_RETURN(pb::WireReader o, r.read_message());
         FS_ASSIGN_OR_RETURN(auto opset, parse_opset_id(o));
         m.opsets.push_back(std::move(opset));
         break;
       }
       case mid::kMetadataProps: {
-        FS_RETURN_IF_ERROR(pb::expect_wire_type(r, tag, WireType::kLengthDelimited, "ModelProto.metadata_props"));
+        FS_RETURN_IF_ERROR(
+            pb::expect_wire_type(r, tag, WireType::kLengthDelimited, "ModelProto.metadata_props"));
         FS_ASSIGN_OR_RETURN(pb::WireReader e, r.read_message());
         FS_ASSIGN_OR_RETURN(auto entry, parse_metadata_entry(e));
         m.metadata[std::move(entry.first)] = std::move(entry.second);  // last one wins, as in protobuf maps
@@ -123,9 +125,9 @@ Status check_opsets(const std::vector<std::pair<std::string, int64_t>>& listed, 
     const std::string domain = listed_domain == "ai.onnx" ? std::string() : listed_domain;
     auto [it, inserted] = model.opsets.emplace(domain, version);
     if (!inserted && it->second != version) {
-      return invalid_model("opset_import lists domain '" + (domain.empty() ? std::string("ai.onnx") : domain) +
-                           "' twice, with versions " + std::to_string(it->second) + " and " +
-                           std::to_string(version));
+      return invalid_model("opset_import lists domain '" +
+                           (domain.empty() ? std::string("ai.onnx") : domain) + "' twice, with versions " +
+                           std::to_string(it->second) + " and " + std::to_string(version));
     }
   }
   auto it = model.opsets.find("");

@@ -34,8 +34,7 @@ Result<std::shared_ptr<Model>> load_onnx_model(const std::string& path);
 // point into it); `base_dir` resolves external data ("" forbids external data).
 // Does verify and infer shapes like load_onnx_model.
 Result<std::shared_ptr<Model>> load_onnx_model_from_memory(const void* data, size_t size,
-                                                           std::string display_name,
-                                                           std::string base_dir,
+                                                           std::string display_name, std::string base_dir,
                                                            std::shared_ptr<const void> owner);
 
 }  // namespace fastserve

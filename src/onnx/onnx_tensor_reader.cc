@@ -26,21 +26,36 @@ constexpr uint64_t kMaxElements = uint64_t{1} << 56;
 
 const char* onnx_data_type_name(int32_t t) {
   switch (t) {
-    case 0: return "UNDEFINED";
-    case 8: return "STRING";
-    case 14: return "COMPLEX64";
-    case 15: return "COMPLEX128";
-    case 17: return "FLOAT8E4M3FN";
-    case 18: return "FLOAT8E4M3FNUZ";
-    case 19: return "FLOAT8E5M2";
-    case 20: return "FLOAT8E5M2FNUZ";
-    case 21: return "UINT4";
-    case 22: return "INT4";
-    case 23: return "FLOAT4E2M1";
-    case 24: return "FLOAT8E8M0";
-    case 25: return "UINT2";
-    case 26: return "INT2";
-    default: return nullptr;
+    case 0:
+      return "UNDEFINED";
+    case 8:
+      return "STRING";
+    case 14:
+      return "COMPLEX64";
+    case 15:
+      return "COMPLEX128";
+    case 17:
+      return "FLOAT8E4M3FN";
+    case 18:
+      return "FLOAT8E4M3FNUZ";
+    case 19:
+      return "FLOAT8E5M2";
+    case 20:
+      return "FLOAT8E5M2FNUZ";
+    case 21:
+      return "UINT4";
+    case 22:
+      return "INT4";
+    case 23:
+      return "FLOAT4E2M1";
+    case 24:
+      return "FLOAT8E8M0";
+    case 25:
+      return "UINT2";
+    case 26:
+      return "INT2";
+    default:
+      return nullptr;
   }
 }
 
@@ -86,33 +101,50 @@ struct TypedField {
 
 TypedField typed_field_for(const TensorProtoFields& t, DType dtype) {
   switch (dtype) {
-    case DType::kF32: return {"float_data", t.float_data.size()};
-    case DType::kF64: return {"double_data", t.double_data.size()};
-    case DType::kI64: return {"int64_data", t.int64_data.size()};
+    case DType::kF32:
+      return {"float_data", t.float_data.size()};
+    case DType::kF64:
+      return {"double_data", t.double_data.size()};
+    case DType::kI64:
+      return {"int64_data", t.int64_data.size()};
     case DType::kU32:
-    case DType::kU64: return {"uint64_data", t.uint64_data.size()};
-    default: return {"int32_data", t.int32_data.size()};
+    case DType::kU64:
+      return {"uint64_data", t.uint64_data.size()};
+    default:
+      return {"int32_data", t.int32_data.size()};
   }
 }
 
 Tensor decode_typed(const TensorProtoFields& t, DType dtype) {
   const auto& d = t.dims;
   switch (dtype) {
-    case DType::kF32: return typed_tensor_cast<float>(dtype, d, t.float_data);
-    case DType::kF64: return typed_tensor_cast<double>(dtype, d, t.double_data);
-    case DType::kI64: return typed_tensor_cast<int64_t>(dtype, d, t.int64_data);
-    case DType::kU64: return typed_tensor_cast<uint64_t>(dtype, d, t.uint64_data);
-    case DType::kU32: return typed_tensor_cast<uint32_t>(dtype, d, t.uint64_data);
-    case DType::kI32: return typed_tensor_cast<int32_t>(dtype, d, t.int32_data);
-    case DType::kI16: return typed_tensor_cast<int16_t>(dtype, d, t.int32_data);
+    case DType::kF32:
+      return typed_tensor_cast<float>(dtype, d, t.float_data);
+    case DType::kF64:
+      return typed_tensor_cast<double>(dtype, d, t.double_data);
+    case DType::kI64:
+      return typed_tensor_cast<int64_t>(dtype, d, t.int64_data);
+    case DType::kU64:
+      return typed_tensor_cast<uint64_t>(dtype, d, t.uint64_data);
+    case DType::kU32:
+      return typed_tensor_cast<uint32_t>(dtype, d, t.uint64_data);
+    case DType::kI32:
+      return typed_tensor_cast<int32_t>(dtype, d, t.int32_data);
+    case DType::kI16:
+      return typed_tensor_cast<int16_t>(dtype, d, t.int32_data);
     case DType::kU16:
     case DType::kF16:
-    case DType::kBF16: return typed_tensor_cast<uint16_t>(dtype, d, t.int32_data);
-    case DType::kI8: return typed_tensor_cast<int8_t>(dtype, d, t.int32_data);
-    case DType::kU8: return typed_tensor_cast<uint8_t>(dtype, d, t.int32_data);
-    case DType::kBool: return typed_tensor<bool>(dtype, d, t.int32_data, [](int32_t v) { return v != 0; });
+    case DType::kBF16:
+      return typed_tensor_cast<uint16_t>(dtype, d, t.int32_data);
+    case DType::kI8:
+      return typed_tensor_cast<int8_t>(dtype, d, t.int32_data);
+    case DType::kU8:
+      return typed_tensor_cast<uint8_t>(dtype, d, t.int32_data);
+    case DType::kBool:
+      return typed_tensor<bool>(dtype, d, t.int32_data, [](int32_t v) { return v != 0; });
     case DType::kString:
-    case DType::kUndefined: break;
+    case DType::kUndefined:
+      break;
   }
   FS_CHECK_MSG(false, "decode_typed: unexpected dtype");
   return Tensor();
@@ -123,7 +155,8 @@ Result<uint64_t> parse_uint(const std::string& s, const std::string& what, const
   const char* end = s.data() + s.size();
   auto [p, ec] = std::from_chars(s.data(), end, v);
   if (ec != std::errc() || p != end || s.empty()) {
-    return invalid_model(what + ": external data " + key + " '" + s.substr(0, 40) + "' is not a non-negative integer");
+    return invalid_model(what + ": external data " + key + " '" + s.substr(0, 40) +
+                         "' is not a non-negative integer");
   }
   return v;
 }
@@ -193,7 +226,8 @@ Result<TensorProtoFields> parse_tensor_proto(pb::WireReader r) {
         FS_RETURN_IF_ERROR(pb::append_varints(r, tag.wire_type, t.int32_data));
         break;
       case ids::kStringData:
-        FS_RETURN_IF_ERROR(pb::expect_wire_type(r, tag, WireType::kLengthDelimited, "TensorProto.string_data"));
+        FS_RETURN_IF_ERROR(
+            pb::expect_wire_type(r, tag, WireType::kLengthDelimited, "TensorProto.string_data"));
         FS_RETURN_IF_ERROR(r.skip_field(tag.wire_type));
         ++t.string_data_count;
         break;
@@ -219,7 +253,8 @@ Result<TensorProtoFields> parse_tensor_proto(pb::WireReader r) {
         FS_RETURN_IF_ERROR(pb::append_varints(r, tag.wire_type, t.uint64_data));
         break;
       case ids::kExternalData: {
-        FS_RETURN_IF_ERROR(pb::expect_wire_type(r, tag, WireType::kLengthDelimited, "TensorProto.external_data"));
+        FS_RETURN_IF_ERROR(
+            pb::expect_wire_type(r, tag, WireType::kLengthDelimited, "TensorProto.external_data"));
         FS_ASSIGN_OR_RETURN(pb::WireReader entry, r.read_message());
         std::pair<std::string, std::string> kv;
         FS_RETURN_IF_ERROR(parse_string_entry(entry, kv));
@@ -270,7 +305,8 @@ Tensor wrap_tensor_bytes(DType dtype, Shape shape, pb::Bytes bytes, std::shared_
   return t;
 }
 
-Result<Tensor> decode_tensor(const TensorProtoFields& t, const TensorSources& sources, const std::string& what) {
+Result<Tensor> decode_tensor(const TensorProtoFields& t, const TensorSources& sources,
+                             const std::string& what) {
   if (t.has_segment) return unsupported(what + ": segmented tensors are not supported");
   const DType dtype = dtype_from_onnx(t.data_type);
   if (dtype == DType::kString) return unsupported(what + ": string tensors are not supported");
@@ -295,16 +331,16 @@ Result<Tensor> decode_tensor(const TensorProtoFields& t, const TensorSources& so
   }
   if (t.has_raw_data) {
     if (t.raw_data.size() != nbytes) {
-      return invalid_model(what + ": raw_data has " + std::to_string(t.raw_data.size()) + " bytes, expected " +
-                           std::to_string(nbytes) + " for " + describe(dtype, t.dims));
+      return invalid_model(what + ": raw_data has " + std::to_string(t.raw_data.size()) +
+                           " bytes, expected " + std::to_string(nbytes) + " for " + describe(dtype, t.dims));
     }
     return wrap_tensor_bytes(dtype, Shape(t.dims), t.raw_data, sources.model_owner);
   }
   const TypedField field = typed_field_for(t, dtype);
   if (field.count != numel) {
     // Name the field the data is in when it is the wrong one, else the count.
-    const size_t any = t.float_data.size() + t.int32_data.size() + t.int64_data.size() + t.double_data.size() +
-                       t.uint64_data.size();
+    const size_t any = t.float_data.size() + t.int32_data.size() + t.int64_data.size() +
+                       t.double_data.size() + t.uint64_data.size();
     if (field.count == 0 && any == 0) {
       return invalid_model(what + ": no data (expected " + std::to_string(numel) + " values for " +
                            describe(dtype, t.dims) + ")");
@@ -312,8 +348,8 @@ Result<Tensor> decode_tensor(const TensorProtoFields& t, const TensorSources& so
     if (field.count == 0) {
       return invalid_model(what + ": " + dtype_name(dtype) + " data must be in raw_data or " + field.name);
     }
-    return invalid_model(what + ": " + field.name + " has " + std::to_string(field.count) + " values, expected " +
-                         std::to_string(numel) + " for " + describe(dtype, t.dims));
+    return invalid_model(what + ": " + field.name + " has " + std::to_string(field.count) +
+                         " values, expected " + std::to_string(numel) + " for " + describe(dtype, t.dims));
   }
   return decode_typed(t, dtype);
 }

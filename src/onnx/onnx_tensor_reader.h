@@ -53,7 +53,8 @@ struct TensorSources {
 // Builds the Tensor. `what` names it in errors ("initializer 'w'"): size
 // mismatch, negative dims, unsupported dtype (string, complex, float8, ...),
 // segments, missing or misplaced data, bad external data.
-Result<Tensor> decode_tensor(const TensorProtoFields& t, const TensorSources& sources, const std::string& what);
+Result<Tensor> decode_tensor(const TensorProtoFields& t, const TensorSources& sources,
+                             const std::string& what);
 
 // Wraps `bytes` (owned by `owner`) as a tensor without copying when the
 // pointer is aligned for the element type, else copies into an aligned

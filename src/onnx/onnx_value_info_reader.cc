@@ -55,7 +55,8 @@ Status parse_tensor_type(pb::WireReader r, ValueInfoFields& out) {
       while (!shape.at_end()) {
         FS_ASSIGN_OR_RETURN(pb::FieldTag dtag, shape.read_tag());
         if (dtag.field == ids::tensor_shape::kDim) {
-          FS_RETURN_IF_ERROR(pb::expect_wire_type(shape, dtag, WireType::kLengthDelimited, "TensorShapeProto.dim"));
+          FS_RETURN_IF_ERROR(
+              pb::expect_wire_type(shape, dtag, WireType::kLengthDelimited, "TensorShapeProto.dim"));
           FS_ASSIGN_OR_RETURN(pb::WireReader dim, shape.read_message());
           FS_RETURN_IF_ERROR(parse_dimension(dim, out));
         } else {
@@ -81,12 +82,23 @@ Status parse_type_proto(pb::WireReader r, ValueInfoFields& out) {
         FS_RETURN_IF_ERROR(parse_tensor_type(t, out));
         continue;
       }
-      case tp::kSequenceType: kind = "sequence"; break;
-      case tp::kMapType: kind = "map"; break;
-      case tp::kOptionalType: kind = "optional"; break;
-      case tp::kSparseTensorType: kind = "sparse tensor"; break;
-      case tp::kOpaqueType: kind = "opaque"; break;
-      default: break;
+      case tp::kSequenceType:
+        kind = "sequence";
+        break;
+      case tp::kMapType:
+        kind = "map";
+        break;
+      case tp::kOptionalType:
+        kind = "optional";
+        break;
+      case tp::kSparseTensorType:
+        kind = "sparse tensor";
+        break;
+      case tp::kOpaqueType:
+        kind = "opaque";
+        break;
+      default:
+        break;
     }
     // Non-tensor types are recorded by kind and skipped unparsed: they nest
     // TypeProtos, and skipping keeps the reader free of recursion.

@@ -16,8 +16,8 @@ struct ValueInfoFields {
   // "sparse tensor" or "opaque", which FastServe does not run.
   std::string non_tensor_kind;
   bool has_tensor_type = false;
-  int32_t elem_type = 0;  // TensorProto.DataType, 0 if absent
-  bool has_shape = false;  // no shape = even the rank is unknown
+  int32_t elem_type = 0;                // TensorProto.DataType, 0 if absent
+  bool has_shape = false;               // no shape = even the rank is unknown
   std::vector<int64_t> dims;            // kUnknownDim for symbolic / missing dims
   std::vector<std::string> dim_params;  // rank-sized, "" where none
 };

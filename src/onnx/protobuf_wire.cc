@@ -16,12 +16,18 @@ constexpr uint64_t kMaxFieldNumber = (uint64_t{1} << 29) - 1;
 
 const char* wire_type_name(WireType t) {
   switch (t) {
-    case WireType::kVarint: return "varint";
-    case WireType::kFixed64: return "fixed64";
-    case WireType::kLengthDelimited: return "length-delimited";
-    case WireType::kStartGroup: return "start-group";
-    case WireType::kEndGroup: return "end-group";
-    case WireType::kFixed32: return "fixed32";
+    case WireType::kVarint:
+      return "varint";
+    case WireType::kFixed64:
+      return "fixed64";
+    case WireType::kLengthDelimited:
+      return "length-delimited";
+    case WireType::kStartGroup:
+      return "start-group";
+    case WireType::kEndGroup:
+      return "end-group";
+    case WireType::kFixed32:
+      return "fixed32";
   }
   return "invalid";
 }
@@ -130,10 +136,14 @@ Result<WireReader> WireReader::read_message() {
 
 Status WireReader::skip_field(WireType wire_type) {
   switch (wire_type) {
-    case WireType::kVarint: return read_varint().status();
-    case WireType::kFixed64: return read_fixed64().status();
-    case WireType::kLengthDelimited: return read_length_delimited().status();
-    case WireType::kFixed32: return read_fixed32().status();
+    case WireType::kVarint:
+      return read_varint().status();
+    case WireType::kFixed64:
+      return read_fixed64().status();
+    case WireType::kLengthDelimited:
+      return read_length_delimited().status();
+    case WireType::kFixed32:
+      return read_fixed32().status();
     case WireType::kStartGroup:
     case WireType::kEndGroup:
       // Groups are deprecated and absent from onnx.proto; refusing them keeps

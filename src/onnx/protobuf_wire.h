@@ -87,9 +87,9 @@ class WireReader {
   Status overrun(const char* what, uint64_t need) const;
   Result<uint64_t> read_varint_slow();
 
-  const uint8_t* base_;        // start of the whole buffer
-  const uint8_t* pos_;         // cursor
-  const uint8_t* end_;         // end of this (sub-)message
+  const uint8_t* base_;  // start of the whole buffer
+  const uint8_t* pos_;   // cursor
+  const uint8_t* end_;   // end of this (sub-)message
   // End of the whole buffer for the outermost reader (an overrun there means
   // the file was cut off); null for sub-message readers.
   const uint8_t* truncation_end_;

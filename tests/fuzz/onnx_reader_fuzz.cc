@@ -14,7 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // An exact-size heap copy owned by the model, as a mapping would be, so
   // AddressSanitizer sees any read past the end and any use after release.
   auto buffer = std::make_shared<std::vector<uint8_t>>(data, data + size);
-  auto model = fastserve::load_onnx_model_from_memory(buffer->data(), buffer->size(), "fuzz.onnx", "", buffer);
+  auto model =
+      fastserve::load_onnx_model_from_memory(buffer->data(), buffer->size(), "fuzz.onnx", "", buffer);
   if (model.ok()) {
     // Touch every initializer byte: wrapped tensors must lie inside the buffer.
     volatile uint8_t sink = 0;

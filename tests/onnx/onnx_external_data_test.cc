@@ -1,10 +1,11 @@
 // External-data initializers: mapped side files, offsets and lengths, and
 // the locations that must be refused.
+#include "onnx/onnx_external_data.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
 
-#include "onnx/onnx_external_data.h"
 #include "onnx/onnx_reader.h"
 #include "tests/onnx/proto_builder.h"
 #include "tests/onnx/temp_dir.h"
@@ -43,10 +44,11 @@ TEST(OnnxExternalData, TwoTensorsAtOffsetsShareOneMapping) {
   dir.write("weights.bin", blob);
   const std::string path = dir.write(
       "model.onnx",
-      model_with({{"a", tb::tensor_external("a", tb::kOnnxFloat, {2, 3},
-                                            {{"location", "weights.bin"}, {"offset", "0"}, {"length", "24"}})},
-                  {"b", tb::tensor_external("b", tb::kOnnxInt64, {4},
-                                            {{"location", "weights.bin"}, {"offset", "64"}, {"length", "32"}})}}));
+      model_with(
+          {{"a", tb::tensor_external("a", tb::kOnnxFloat, {2, 3},
+                                     {{"location", "weights.bin"}, {"offset", "0"}, {"length", "24"}})},
+           {"b", tb::tensor_external("b", tb::kOnnxInt64, {4},
+                                     {{"location", "weights.bin"}, {"offset", "64"}, {"length", "32"}})}}));
   auto m = load_onnx_model(path);
   ASSERT_TRUE(m.ok()) << m.status().to_string();
   const Tensor& ta = initializer(**m, "a");
@@ -67,11 +69,11 @@ TEST(OnnxExternalData, LengthMayBeOmittedAndPathsAreNormalized) {
   tb::TempDir dir;
   const std::vector<float> a{7.f, 8.f};
   dir.write("data/w.bin", std::string(8, 'x') + tb::to_bytes(a));
-  const std::string path = dir.write(
-      "model.onnx", model_with({{"a", tb::tensor_external("a", tb::kOnnxFloat, {2},
-                                                          {{"location", "./data/../data//w.bin"},
-                                                           {"offset", "8"},
-                                                           {"checksum", "ignored"}})}}));
+  const std::string path =
+      dir.write("model.onnx", model_with({{"a", tb::tensor_external("a", tb::kOnnxFloat, {2},
+                                                                    {{"location", "./data/../data//w.bin"},
+                                                                     {"offset", "8"},
+                                                                     {"checksum", "ignored"}})}}));
   auto m = load_onnx_model(path);
   ASSERT_TRUE(m.ok()) << m.status().to_string();
   EXPECT_EQ(std::memcmp(initializer(**m, "a").raw_data(), a.data(), 8), 0);
@@ -81,15 +83,16 @@ TEST(OnnxExternalData, LengthMayBeOmittedAndPathsAreNormalized) {
                                       const std::string& fragment) {
   if (r.ok()) return ::testing::AssertionFailure() << "loaded, expected '" << fragment << "'";
   if (r.status().code() != code || r.status().message().find(fragment) == std::string::npos) {
-    return ::testing::AssertionFailure() << status_code_name(r.status().code()) << ": " << r.status().message();
+    return ::testing::AssertionFailure()
+           << status_code_name(r.status().code()) << ": " << r.status().message();
   }
   return ::testing::AssertionSuccess();
 }
 
 Result<std::shared_ptr<Model>> load_with_entries(tb::TempDir& dir, const Entries& entries,
                                                  std::vector<int64_t> dims = {2}) {
-  const std::string path =
-      dir.write("sub/model.onnx", model_with({{"w", tb::tensor_external("w", tb::kOnnxFloat, dims, entries)}}));
+  const std::string path = dir.write(
+      "sub/model.onnx", model_with({{"w", tb::tensor_external("w", tb::kOnnxFloat, dims, entries)}}));
   return load_onnx_model(path);
 }
 
@@ -105,7 +108,8 @@ TEST(OnnxExternalData, LocationsOutsideTheModelDirectoryAreRefused) {
                          StatusCode::kInvalidModel, "is an absolute path"));
   EXPECT_TRUE(fails_with(load_with_entries(dir, {{"location", std::string("w.bin\0x", 7)}}),
                          StatusCode::kInvalidModel, "NUL"));
-  EXPECT_TRUE(fails_with(load_with_entries(dir, {{"location", "."}}), StatusCode::kInvalidModel, "names no file"));
+  EXPECT_TRUE(
+      fails_with(load_with_entries(dir, {{"location", "."}}), StatusCode::kInvalidModel, "names no file"));
   EXPECT_TRUE(fails_with(load_with_entries(dir, {{"offset", "0"}}), StatusCode::kInvalidModel,
                          "initializer 'w': external data has no 'location'"));
 }
@@ -116,7 +120,8 @@ TEST(OnnxExternalData, BadFilesOffsetsAndLengthsNameTheInitializer) {
   EXPECT_TRUE(fails_with(load_with_entries(dir, {{"location", "nope.bin"}}), StatusCode::kNotFound,
                          "initializer 'w': external data file"));
   EXPECT_TRUE(fails_with(load_with_entries(dir, {{"location", "w.bin"}, {"offset", "12"}}),
-                         StatusCode::kInvalidModel, "initializer 'w': external data [12, 12 + 8) lies outside"));
+                         StatusCode::kInvalidModel,
+                         "initializer 'w': external data [12, 12 + 8) lies outside"));
   EXPECT_TRUE(fails_with(load_with_entries(dir, {{"location", "w.bin"}, {"offset", "18446744073709551615"}}),
                          StatusCode::kInvalidModel, "lies outside"));
   EXPECT_TRUE(fails_with(load_with_entries(dir, {{"location", "w.bin"}, {"length", "12"}}),
@@ -131,8 +136,8 @@ TEST(OnnxExternalData, BadFilesOffsetsAndLengthsNameTheInitializer) {
 }
 
 TEST(OnnxExternalData, RefusedWhenLoadingFromMemory) {
-  const std::string bytes = model_with(
-      {{"w", tb::tensor_external("w", tb::kOnnxFloat, {2}, {{"location", "w.bin"}})}});
+  const std::string bytes =
+      model_with({{"w", tb::tensor_external("w", tb::kOnnxFloat, {2}, {{"location", "w.bin"}})}});
   auto buffer = std::make_shared<std::string>(bytes);
   auto r = load_onnx_model_from_memory(buffer->data(), buffer->size(), "mem.onnx", "", buffer);
   EXPECT_TRUE(fails_with(r, StatusCode::kUnsupported, "mem.onnx: initializer 'w': data is in external file"));

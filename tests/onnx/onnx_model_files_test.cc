@@ -11,7 +11,9 @@
 namespace fastserve {
 namespace {
 
-std::string repo_path(const std::string& relative) { return std::string(FASTSERVE_SOURCE_DIR) + "/" + relative; }
+std::string repo_path(const std::string& relative) {
+  return std::string(FASTSERVE_SOURCE_DIR) + "/" + relative;
+}
 
 #define SKIP_IF_MISSING(path) \
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not present"
@@ -85,7 +87,8 @@ TEST(OnnxModelFiles, TestModelContents) {
     ASSERT_TRUE(r.ok()) << r.status().to_string();
     bool saw_batch = false;
     for (ValueId id : (*r)->graph.inputs) {
-      for (const std::string& p : (*r)->graph.values[static_cast<size_t>(id)].dim_params) saw_batch |= p == "batch";
+      for (const std::string& p : (*r)->graph.values[static_cast<size_t>(id)].dim_params)
+        saw_batch |= p == "batch";
     }
     EXPECT_TRUE(saw_batch);
   }
@@ -114,7 +117,8 @@ TEST(OnnxModelFiles, InvalidTestModelsGiveTheirErrors) {
                 "initializer 'W': raw_data has 40 bytes, expected 48 for float32[4,3]"},
            Case{"bad_float_data_count", StatusCode::kInvalidModel,
                 "initializer 'W': float_data has 11 values, expected 12 for float32[4,3]"},
-           Case{"bad_external_out_of_range", StatusCode::kInvalidModel, "initializer 'W': external data [32, 32 + 48)"},
+           Case{"bad_external_out_of_range", StatusCode::kInvalidModel,
+                "initializer 'W': external data [32, 32 + 48)"},
            Case{"bad_external_path_traversal", StatusCode::kInvalidModel, "escapes the model's directory"},
        }) {
     const std::string path = dir + "/" + c.name + ".onnx";
@@ -123,7 +127,8 @@ TEST(OnnxModelFiles, InvalidTestModelsGiveTheirErrors) {
     ASSERT_FALSE(r.ok()) << c.name;
     EXPECT_EQ(r.status().code(), c.code) << c.name << ": " << r.status().message();
     EXPECT_NE(r.status().message().find(c.fragment), std::string::npos) << r.status().message();
-    EXPECT_NE(r.status().message().find(std::string(c.name) + ".onnx: "), std::string::npos) << r.status().message();
+    EXPECT_NE(r.status().message().find(std::string(c.name) + ".onnx: "), std::string::npos)
+        << r.status().message();
   }
 }
 

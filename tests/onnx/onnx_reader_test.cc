@@ -26,13 +26,15 @@ Result<std::shared_ptr<Model>> load_bytes(const std::string& bytes, const std::s
 
 ::testing::AssertionResult fails_with(const Result<std::shared_ptr<Model>>& r, StatusCode code,
                                       const std::string& fragment) {
-  if (r.ok()) return ::testing::AssertionFailure() << "loaded, expected an error containing '" << fragment << "'";
+  if (r.ok())
+    return ::testing::AssertionFailure() << "loaded, expected an error containing '" << fragment << "'";
   if (r.status().code() != code) {
     return ::testing::AssertionFailure() << "code " << status_code_name(r.status().code()) << ", expected "
                                          << status_code_name(code) << ": " << r.status().message();
   }
   if (r.status().message().find(fragment) == std::string::npos) {
-    return ::testing::AssertionFailure() << "message '" << r.status().message() << "' lacks '" << fragment << "'";
+    return ::testing::AssertionFailure()
+           << "message '" << r.status().message() << "' lacks '" << fragment << "'";
   }
   return ::testing::AssertionSuccess();
 }
@@ -217,8 +219,8 @@ TEST(OnnxReader, GarbageIsNotAModel) {
                          "not an ONNX model"));
   EXPECT_TRUE(fails_with(load_bytes(""), StatusCode::kInvalidModel, "not an ONNX model"));
   // Valid protobuf, but no graph.
-  EXPECT_TRUE(fails_with(load_bytes(ProtoWriter().varint(1, 8).bytes(2, "x").str()), StatusCode::kInvalidModel,
-                         "not an ONNX model (no graph)"));
+  EXPECT_TRUE(fails_with(load_bytes(ProtoWriter().varint(1, 8).bytes(2, "x").str()),
+                         StatusCode::kInvalidModel, "not an ONNX model (no graph)"));
   // A graph field of the wrong wire type.
   EXPECT_TRUE(fails_with(load_bytes(ProtoWriter().varint(7, 1).str()), StatusCode::kInvalidModel,
                          "not an ONNX model (malformed protobuf"));
@@ -239,7 +241,8 @@ TEST(OnnxReader, GarbageIsNotAModel) {
 TEST(OnnxReader, EveryTruncationIsAnError) {
   GraphParts g;
   g.nodes = {tb::node("Add", {"x", "b"}, {"y"}, "add"),
-             tb::node("Constant", {}, {"c"}, "const", {tb::proto_attr_tensor("value", tb::tensor_f32("v", {2}, {1, 2}))}),
+             tb::node("Constant", {}, {"c"}, "const",
+                      {tb::proto_attr_tensor("value", tb::tensor_f32("v", {2}, {1, 2}))}),
              tb::node("Mul", {"y", "c"}, {"z"}, "mul")};
   g.initializers = {tb::tensor_f32("b", {2}, {1.f, 2.f})};
   g.inputs = {tb::value_info("x", tb::kOnnxFloat, {Dim{std::string("N")}, Dim{int64_t{2}}})};
@@ -249,7 +252,8 @@ TEST(OnnxReader, EveryTruncationIsAnError) {
   int truncated = 0;
   for (size_t n = 0; n < full.size(); ++n) {
     // An exact-size copy per prefix so ASan catches any read past its end.
-    auto buffer = std::make_shared<std::vector<uint8_t>>(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(n));
+    auto buffer =
+        std::make_shared<std::vector<uint8_t>>(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(n));
     auto r = load_onnx_model_from_memory(buffer->data(), buffer->size(), "cut.onnx", "", buffer);
     ASSERT_FALSE(r.ok()) << "prefix of " << n << " bytes loaded";
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidModel) << r.status().message();
@@ -264,10 +268,13 @@ TEST(OnnxReader, AttributesOfEveryKind) {
   GraphParts g;
   g.nodes = {tb::node(
       "AllKinds", {"x"}, {"y"}, "k",
-      {tb::proto_attr_float("f", 2.5f), tb::proto_attr_int("i", -7), tb::proto_attr_string("s", std::string("a\0b", 3)),
-       tb::proto_attr_tensor("t", tb::tensor_raw("", tb::kOnnxInt64, {2}, tb::to_bytes(std::vector<int64_t>{5, -6}))),
+      {tb::proto_attr_float("f", 2.5f), tb::proto_attr_int("i", -7),
+       tb::proto_attr_string("s", std::string("a\0b", 3)),
+       tb::proto_attr_tensor(
+           "t", tb::tensor_raw("", tb::kOnnxInt64, {2}, tb::to_bytes(std::vector<int64_t>{5, -6}))),
        tb::proto_attr_graph("g", tb::graph(GraphParts{})), tb::proto_attr_floats("fs", {1.f, -2.f}, true),
-       tb::proto_attr_floats("fs_unpacked", {3.f, 4.f}, false), tb::proto_attr_ints("is", {1, -1, 1ll << 40}, true),
+       tb::proto_attr_floats("fs_unpacked", {3.f, 4.f}, false),
+       tb::proto_attr_ints("is", {1, -1, 1ll << 40}, true),
        tb::proto_attr_ints("is_unpacked", {-3, 4}, false), tb::proto_attr_strings("ss", {"ab", "", "c"}),
        tb::proto_attr_ints("empty_ints", {}, true),
        // IR version 1 style: no type field, inferred from the value present.
@@ -321,25 +328,28 @@ TEST(OnnxReader, UnsupportedAndBrokenAttributesNameTheNode) {
     return load_bytes(tb::model(tb::graph(g), {{"com.example", 1}}));
   };
   // TENSORS (type 9)
-  EXPECT_TRUE(fails_with(with_attr(ProtoWriter().bytes(1, "ts").message(10, tb::tensor_f32("", {1}, {1})).varint(20, 9)),
-                         StatusCode::kUnsupported, "node 'n1' (Custom): attribute 'ts'"));
+  EXPECT_TRUE(fails_with(
+      with_attr(ProtoWriter().bytes(1, "ts").message(10, tb::tensor_f32("", {1}, {1})).varint(20, 9)),
+      StatusCode::kUnsupported, "node 'n1' (Custom): attribute 'ts'"));
   // SPARSE_TENSOR (type 11)
   EXPECT_TRUE(fails_with(with_attr(ProtoWriter().bytes(1, "sp").bytes(22, "").varint(20, 11)),
                          StatusCode::kUnsupported, "sparse"));
-  EXPECT_TRUE(fails_with(with_attr(tb::proto_attr_int("a", 1), tb::proto_attr_int("a", 2)), StatusCode::kInvalidModel,
-                         "attribute 'a' appears twice"));
+  EXPECT_TRUE(fails_with(with_attr(tb::proto_attr_int("a", 1), tb::proto_attr_int("a", 2)),
+                         StatusCode::kInvalidModel, "attribute 'a' appears twice"));
   EXPECT_TRUE(fails_with(with_attr(ProtoWriter().bytes(1, "none")), StatusCode::kInvalidModel,
                          "attribute 'none' has no type"));
   EXPECT_TRUE(fails_with(with_attr(tb::proto_attr_int("", 1)), StatusCode::kInvalidModel, "has no name"));
   // A tensor attribute with the wrong amount of data names node and attribute.
-  EXPECT_TRUE(fails_with(with_attr(tb::proto_attr_tensor("value", tb::tensor_raw("", tb::kOnnxFloat, {2}, "abc"))),
-                         StatusCode::kInvalidModel,
-                         "node 'n1' (Custom): attribute 'value': raw_data has 3 bytes, expected 8 for float32[2]"));
+  EXPECT_TRUE(
+      fails_with(with_attr(tb::proto_attr_tensor("value", tb::tensor_raw("", tb::kOnnxFloat, {2}, "abc"))),
+                 StatusCode::kInvalidModel,
+                 "node 'n1' (Custom): attribute 'value': raw_data has 3 bytes, expected 8 for float32[2]"));
 }
 
 TEST(OnnxReader, ConstantNodesKeepTheirValues) {
   GraphParts g;
-  g.nodes = {tb::node("Constant", {}, {"c"}, "c0", {tb::proto_attr_tensor("value", tb::tensor_f32("", {2, 2}, {1, 2, 3, 4}))}),
+  g.nodes = {tb::node("Constant", {}, {"c"}, "c0",
+                      {tb::proto_attr_tensor("value", tb::tensor_f32("", {2, 2}, {1, 2, 3, 4}))}),
              tb::node("Constant", {}, {"f"}, "c1", {tb::proto_attr_float("value_float", 0.25f)}),
              tb::node("Constant", {}, {"is"}, "c2", {tb::proto_attr_ints("value_ints", {3, 4})}),
              tb::node("Constant", {}, {"i"}, "c3", {tb::proto_attr_int("value_int", 9)}),
@@ -390,6 +400,15 @@ TEST(OnnxReader, BrokenLinksAreErrorsNamingTheValue) {
   EXPECT_TRUE(fails_with(load_bytes(tb::model(tb::graph(dup_init))), StatusCode::kInvalidModel,
                          "initializer 'w' is defined twice"));
 
+  GraphParts no_outputs = g;
+  no_outputs.nodes = {tb::node("Relu", {"x"}, {"y"}, "r"), tb::node("Add", {"x", "x"}, {}, "sink"),
+                      tb::node("Abs", {"x"}, {""}, "omitted")};
+  EXPECT_TRUE(fails_with(load_bytes(tb::model(tb::graph(no_outputs))), StatusCode::kInvalidModel,
+                         "node 'sink' (Add): has no outputs"));
+  no_outputs.nodes.erase(no_outputs.nodes.begin() + 1);
+  EXPECT_TRUE(fails_with(load_bytes(tb::model(tb::graph(no_outputs))), StatusCode::kInvalidModel,
+                         "node 'omitted' (Abs): has no outputs"));
+
   GraphParts no_op = g;
   no_op.nodes = {ProtoWriter().bytes(1, "x").bytes(2, "y")};
   EXPECT_TRUE(fails_with(load_bytes(tb::model(tb::graph(no_op))), StatusCode::kInvalidModel,
@@ -424,7 +443,8 @@ TEST(OnnxReader, FileErrorsNameThePath) {
   const std::string missing = dir.file("missing.onnx");
   auto r = load_onnx_model(missing);
   EXPECT_TRUE(fails_with(r, StatusCode::kNotFound, missing));
-  EXPECT_TRUE(fails_with(load_onnx_model(dir.path()), StatusCode::kInvalidArgument, dir.path() + ": is a directory"));
+  EXPECT_TRUE(
+      fails_with(load_onnx_model(dir.path()), StatusCode::kInvalidArgument, dir.path() + ": is a directory"));
   const std::string empty = dir.write("empty.onnx", "");
   EXPECT_TRUE(fails_with(load_onnx_model(empty), StatusCode::kInvalidModel, "empty.onnx"));
   const std::string text = dir.write("notes.onnx", "just text");

@@ -219,7 +219,8 @@ TEST(OnnxTensorReader, TypedFieldsPackedAndUnpacked) {
 }
 
 TEST(OnnxTensorReader, RawDataOfOtherTypes) {
-  auto r = load_initializer(tb::tensor_raw("w", tb::kOnnxInt64, {2}, tb::to_bytes(std::vector<int64_t>{-9, 9})));
+  auto r =
+      load_initializer(tb::tensor_raw("w", tb::kOnnxInt64, {2}, tb::to_bytes(std::vector<int64_t>{-9, 9})));
   ASSERT_TRUE(r.ok()) << r.status().to_string();
   EXPECT_EQ(values_of<int64_t>(*r), (std::vector<int64_t>{-9, 9}));
 
@@ -240,7 +241,8 @@ TEST(OnnxTensorReader, EmptyAndScalarTensors) {
   EXPECT_EQ(empty->shape(), (Shape{0, 3}));
   EXPECT_EQ(empty->numel(), 0);
 
-  auto scalar = load_initializer(tb::tensor_raw("w", tb::kOnnxInt64, {}, tb::to_bytes(std::vector<int64_t>{42})));
+  auto scalar =
+      load_initializer(tb::tensor_raw("w", tb::kOnnxInt64, {}, tb::to_bytes(std::vector<int64_t>{42})));
   ASSERT_TRUE(scalar.ok()) << scalar.status().to_string();
   EXPECT_EQ(scalar->rank(), 0u);
   EXPECT_EQ(values_of<int64_t>(*scalar), (std::vector<int64_t>{42}));
@@ -249,33 +251,36 @@ TEST(OnnxTensorReader, EmptyAndScalarTensors) {
 ::testing::AssertionResult fails_with(const Result<Tensor>& r, StatusCode code, const std::string& fragment) {
   if (r.ok()) return ::testing::AssertionFailure() << "loaded, expected '" << fragment << "'";
   if (r.status().code() != code || r.status().message().find(fragment) == std::string::npos) {
-    return ::testing::AssertionFailure() << status_code_name(r.status().code()) << ": " << r.status().message();
+    return ::testing::AssertionFailure()
+           << status_code_name(r.status().code()) << ": " << r.status().message();
   }
   return ::testing::AssertionSuccess();
 }
 
 TEST(OnnxTensorReader, SizeMismatchNamesTheInitializer) {
-  EXPECT_TRUE(fails_with(load_initializer(tb::tensor_raw("w", tb::kOnnxFloat, {6, 6}, std::string(100, '\0'))),
-                         StatusCode::kInvalidModel,
-                         "w.onnx: initializer 'w': raw_data has 100 bytes, expected 144 for float32[6,6]"));
+  EXPECT_TRUE(
+      fails_with(load_initializer(tb::tensor_raw("w", tb::kOnnxFloat, {6, 6}, std::string(100, '\0'))),
+                 StatusCode::kInvalidModel,
+                 "w.onnx: initializer 'w': raw_data has 100 bytes, expected 144 for float32[6,6]"));
   ProtoWriter short_typed = tb::tensor_header("w", tb::kOnnxFloat, {2, 3});
   short_typed.packed_floats(4, {1, 2, 3, 4, 5});
   EXPECT_TRUE(fails_with(load_initializer(short_typed), StatusCode::kInvalidModel,
                          "initializer 'w': float_data has 5 values, expected 6 for float32[2,3]"));
-  EXPECT_TRUE(fails_with(load_initializer(tb::tensor_header("w", tb::kOnnxFloat, {2})), StatusCode::kInvalidModel,
-                         "initializer 'w': no data"));
+  EXPECT_TRUE(fails_with(load_initializer(tb::tensor_header("w", tb::kOnnxFloat, {2})),
+                         StatusCode::kInvalidModel, "initializer 'w': no data"));
   ProtoWriter wrong_field = tb::tensor_header("w", tb::kOnnxInt64, {1});
   wrong_field.packed_floats(4, {1.f});
   EXPECT_TRUE(fails_with(load_initializer(wrong_field), StatusCode::kInvalidModel,
                          "int64 data must be in raw_data or int64_data"));
-  EXPECT_TRUE(fails_with(load_initializer(tb::tensor_raw("w", tb::kOnnxFloat, {-1}, "")), StatusCode::kInvalidModel,
-                         "initializer 'w': negative dim -1"));
+  EXPECT_TRUE(fails_with(load_initializer(tb::tensor_raw("w", tb::kOnnxFloat, {-1}, "")),
+                         StatusCode::kInvalidModel, "initializer 'w': negative dim -1"));
   // A huge claimed shape is rejected before anything is allocated.
   EXPECT_TRUE(fails_with(load_initializer(tb::tensor_raw("w", tb::kOnnxFloat, {1ll << 40, 1ll << 40}, "")),
                          StatusCode::kInvalidModel, "initializer 'w'"));
   // A shape whose element count overflows 64 bits.
-  EXPECT_TRUE(fails_with(load_initializer(tb::tensor_raw("w", tb::kOnnxFloat, {1ll << 31, 1ll << 31, 1ll << 31}, "")),
-                         StatusCode::kInvalidModel, "initializer 'w': too many elements"));
+  EXPECT_TRUE(
+      fails_with(load_initializer(tb::tensor_raw("w", tb::kOnnxFloat, {1ll << 31, 1ll << 31, 1ll << 31}, "")),
+                 StatusCode::kInvalidModel, "initializer 'w': too many elements"));
 }
 
 TEST(OnnxTensorReader, UnsupportedTypesNameTheTensor) {
@@ -284,9 +289,11 @@ TEST(OnnxTensorReader, UnsupportedTypesNameTheTensor) {
   EXPECT_TRUE(fails_with(load_initializer(s), StatusCode::kUnsupported,
                          "initializer 'w': string tensors are not supported"));
   EXPECT_TRUE(fails_with(load_initializer(tb::tensor_raw("w", tb::kOnnxComplex64, {1}, std::string(8, '\0'))),
-                         StatusCode::kUnsupported, "initializer 'w': data type 14 (COMPLEX64) is not supported"));
-  EXPECT_TRUE(fails_with(load_initializer(tb::tensor_raw("w", tb::kOnnxFloat8E4M3, {1}, std::string(1, '\0'))),
-                         StatusCode::kUnsupported, "FLOAT8E4M3FN"));
+                         StatusCode::kUnsupported,
+                         "initializer 'w': data type 14 (COMPLEX64) is not supported"));
+  EXPECT_TRUE(
+      fails_with(load_initializer(tb::tensor_raw("w", tb::kOnnxFloat8E4M3, {1}, std::string(1, '\0'))),
+                 StatusCode::kUnsupported, "FLOAT8E4M3FN"));
   EXPECT_TRUE(fails_with(load_initializer(tb::tensor_raw("w", 0, {1}, "")), StatusCode::kUnsupported,
                          "data type 0 (UNDEFINED)"));
   ProtoWriter segmented = tb::tensor_f32("w", {1}, {1.f});
@@ -299,7 +306,8 @@ TEST(OnnxTensorReader, InitializerWithoutNameIsAnError) {
   g.initializers = {tb::tensor_f32("", {1}, {1.f})};
   auto r = load_bytes(tb::model(tb::graph(g)));
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("an initializer has no name"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("an initializer has no name"), std::string::npos)
+      << r.status().message();
 }
 
 }  // namespace

@@ -42,9 +42,22 @@ class ProtoWriter {
 
 // TensorProto.DataType values used by the tests.
 enum OnnxType : int32_t {
-  kOnnxFloat = 1, kOnnxUint8 = 2, kOnnxInt8 = 3, kOnnxUint16 = 4, kOnnxInt16 = 5, kOnnxInt32 = 6,
-  kOnnxInt64 = 7, kOnnxString = 8, kOnnxBool = 9, kOnnxFloat16 = 10, kOnnxDouble = 11,
-  kOnnxUint32 = 12, kOnnxUint64 = 13, kOnnxComplex64 = 14, kOnnxBfloat16 = 16, kOnnxFloat8E4M3 = 17,
+  kOnnxFloat = 1,
+  kOnnxUint8 = 2,
+  kOnnxInt8 = 3,
+  kOnnxUint16 = 4,
+  kOnnxInt16 = 5,
+  kOnnxInt32 = 6,
+  kOnnxInt64 = 7,
+  kOnnxString = 8,
+  kOnnxBool = 9,
+  kOnnxFloat16 = 10,
+  kOnnxDouble = 11,
+  kOnnxUint32 = 12,
+  kOnnxUint64 = 13,
+  kOnnxComplex64 = 14,
+  kOnnxBfloat16 = 16,
+  kOnnxFloat8E4M3 = 17,
 };
 
 // Bytes of a vector of trivially copyable values (for raw_data).

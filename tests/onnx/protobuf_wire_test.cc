@@ -30,9 +30,8 @@ WireReader reader(const std::string& s) {
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
 TEST(ProtobufWire, VarintRoundTripsEdgeValues) {
-  for (uint64_t v : {uint64_t{0}, uint64_t{1}, uint64_t{127}, uint64_t{128}, uint64_t{300},
-                     uint64_t{1} << 35, std::numeric_limits<uint64_t>::max() - 1,
-                     std::numeric_limits<uint64_t>::max()}) {
+  for (uint64_t v : {uint64_t{0}, uint64_t{1}, uint64_t{127}, uint64_t{128}, uint64_t{300}, uint64_t{1} << 35,
+                     std::numeric_limits<uint64_t>::max() - 1, std::numeric_limits<uint64_t>::max()}) {
     const std::string bytes = ProtoWriter::encode_varint(v);
     WireReader r = reader(bytes);
     auto got = r.read_varint();

@@ -12,7 +12,8 @@ namespace fastserve::testing {
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
-  std::string templ = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/fastserve_test_XXXXXX";
+  std::string templ =
+      std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/fastserve_test_XXXXXX";
   FS_CHECK_MSG(::mkdtemp(templ.data()) != nullptr, "mkdtemp failed");
   path_ = templ;
 }

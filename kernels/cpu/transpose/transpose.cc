@@ -38,12 +38,14 @@ constexpr int64_t kStrip = 64;             // output rows per work item in the b
 constexpr int64_t kChunkBytes = 64 * 1024;  // bytes a work item should move at least
 
 // Scalar block transpose (layout in transpose.h) for elements of type T, in
-// 8x8 tiles so both sides of a tile stay in a few cache lines.
+// square tiles one 64-byte cache line wide, so every line of a and b a tile
+// touches is finished inside the tile (power-of-two strides map rows to the
+// same cache set, and a half-used line would be evicted and fetched again).
 template <typename T>
 void transpose_block_scalar(const void* a_raw, int64_t lda, void* b_raw, int64_t ldb, int64_t m, int64_t n) {
   const T* a = static_cast<const T*>(a_raw);
   T* b = static_cast<T*>(b_raw);
-  constexpr int64_t kTile = 8;
+  constexpr int64_t kTile = 64 / static_cast<int64_t>(sizeof(T));
   for (int64_t j0 = 0; j0 < m; j0 += kTile) {
     const int64_t j1 = std::min(m, j0 + kTile);
     for (int64_t i0 = 0; i0 < n; i0 += kTile) {

@@ -2,7 +2,7 @@
 //
 // Each 8x8 tile is 8 unaligned ymm loads (rows of a), the classic
 // unpack/shuffle/permute2f128 network (24 shuffles), and 8 ymm stores (rows
-// of b). Only shuffles touch the data, so any 32-bit pattern (f32 NaN
+// of b); tiles are visited in 16x16 blocks so cache lines complete. Only shuffles touch the data, so any 32-bit pattern (f32 NaN
 // payloads, i32, u32) passes through bit-exact. Edges (m or n not a multiple
 // of 8) use a scalar loop. Block layout: transpose.h.
 #include <immintrin.h>
@@ -50,9 +50,26 @@ void transpose_block_x32_avx2(const void* a_raw, int64_t lda, void* b_raw, int64
   // float* only as a vehicle for 32-bit lanes: loadu/storeu may alias anything.
   const float* a = static_cast<const float*>(a_raw);
   float* b = static_cast<float*>(b_raw);
-  const int64_t m8 = m - m % 8, n8 = n - n % 8;
+  const int64_t m16 = m - m % 16, n16 = n - n % 16, m8 = m - m % 8, n8 = n - n % 8;
+  // 16x16 blocks as four 8x8 tiles, ordered so each 64-byte line of a and of
+  // b is finished within the block: a guard against set conflicts when the
+  // strides are powers of two (rows then share cache sets). Measured on one
+  // AVX-512 host it ran level with plain 8x8 order (~8 GB/s single-threaded
+  // at 2048x2048, ~15 GB/s at 1024x1000).
+  for (int64_t j = 0; j < m16; j += 16) {
+    for (int64_t i = 0; i < n16; i += 16) {
+      tile_8x8(a + j * lda + i, lda, b + i * ldb + j, ldb);
+      tile_8x8(a + (j + 8) * lda + i, lda, b + i * ldb + j + 8, ldb);
+      tile_8x8(a + j * lda + i + 8, lda, b + (i + 8) * ldb + j, ldb);
+      tile_8x8(a + (j + 8) * lda + i + 8, lda, b + (i + 8) * ldb + j + 8, ldb);
+    }
+  }
+  // The 8-aligned rest: a right strip [0,m8) x [n16,n8) and a bottom strip [m16,m8) x [0,n16).
   for (int64_t j = 0; j < m8; j += 8) {
-    for (int64_t i = 0; i < n8; i += 8) tile_8x8(a + j * lda + i, lda, b + i * ldb + j, ldb);
+    for (int64_t i = n16; i < n8; i += 8) tile_8x8(a + j * lda + i, lda, b + i * ldb + j, ldb);
+  }
+  for (int64_t j = m16; j < m8; j += 8) {
+    for (int64_t i = 0; i < n16; i += 8) tile_8x8(a + j * lda + i, lda, b + i * ldb + j, ldb);
   }
   const auto* as = static_cast<const uint32_t*>(a_raw);
   auto* bs = static_cast<uint32_t*>(b_raw);
