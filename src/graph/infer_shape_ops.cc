@@ -195,11 +195,13 @@ Status infer_reshape(const NodeView& node, std::vector<TensorInfo>& outputs) {
   for (size_t i = 0; i < in_rank; ++i) {
     if (in_cancelled[i]) continue;
     if (x.shape[i] == kUnknownDim) rest_known = false;
-    else in_rest *= x.shape[i];
+    else if (__builtin_mul_overflow(in_rest, x.shape[i], &in_rest))
+      return node.error(StatusCode::kInvalidArgument, "input shape " + x.shape.to_string() + " overflows int64");
   }
   for (size_t i = 0; i < dims.size(); ++i) {
     if (out_cancelled[i] || static_cast<int64_t>(i) == infer_at) continue;
-    out_rest *= dims[i];
+    if (__builtin_mul_overflow(out_rest, dims[i], &out_rest))
+      return node.error(StatusCode::kInvalidArgument, "shape " + join(requested) + " overflows int64");
   }
   if (!rest_known) return ok_status();  // the -1 (if any) stays unknown
   if (infer_at >= 0) {
