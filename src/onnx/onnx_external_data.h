@@ -26,8 +26,8 @@ class ExternalDataFiles {
   explicit ExternalDataFiles(std::string base_dir) : base_dir_(std::move(base_dir)) {}
 
   // The mapped file at `location` (relative to base_dir), mapped on first use.
-  // Errors: invalid or escaping location (kInvalidModel), missing file
-  // (kNotFound), unreadable or empty file (kInvalidArgument).
+  // Errors: invalid or escaping location or empty file (kInvalidModel),
+  // missing file (kNotFound), unreadable file (kInvalidArgument).
   Result<std::shared_ptr<const MappedFile>> open(std::string_view location);
 
   // Owners of every file mapped so far (for Model::mappings).

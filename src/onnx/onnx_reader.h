@@ -3,14 +3,21 @@
 // The file is memory-mapped; initializers stored in raw_data point straight
 // into the mapping (no copy), external-data initializers point into their own
 // mapped files, and only typed-field initializers (float_data, int64_data,
-// ...) are decoded into new buffers. Model::mappings keeps the maps alive.
+// ...) are decoded into new buffers. Model::mappings keeps the maps alive
+// (the first entry is the model's bytes; its get() is their start).
+// One exception: protobuf places raw_data at arbitrary byte offsets, and a
+// tensor whose bytes are not aligned for its element type is copied into
+// aligned storage (misaligned loads are undefined behaviour for kernels); in
+// exported single-file models that is most tensors. External data, which
+// the onnx tools write at aligned offsets, stays zero-copy.
 //
 // Why not libprotobuf: it copies every raw_data into a std::string (weights
 // held twice, and read eagerly), needs generated code and a matching runtime
 // library, and is a large surface to fuzz. Our reader (protobuf_wire.h +
-// one small file per message family) loads faster with less memory (a 100 MB
-// model costs the mmap plus milliseconds), has no generated code, and is a
-// small, bounds-checked, recursion-free surface that tests/fuzz exercises.
+// one small file per message family) loads faster with less memory (a
+// 100 MB external-data model loads in under a millisecond after the mmap),
+// has no generated code, and is a small, bounds-checked, recursion-free
+// surface that tests/fuzz exercises.
 //
 // Errors name the file and what is wrong: not an ONNX model, truncated,
 // unsupported opset (default domain must be 11..21), dtype/size mismatch of an

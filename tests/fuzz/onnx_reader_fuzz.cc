@@ -3,6 +3,12 @@
 // tests/fuzz/CMakeLists.txt via tools/run_fuzz.sh; seeds in tests/fuzz/corpus/.
 //
 // base_dir is "" so external data is refused: the fuzzer must not map files.
+// Seeds (tests/fuzz/corpus/): four models copied from tests/data/models
+// (raw_data and typed-field initializers, opset 11 Conv/MatMul with
+// initializers listed as inputs, elementwise ops with Constant nodes) and
+// attributes_all_kinds.onnx, written with tests/onnx/proto_builder.h (every
+// attribute kind, a subgraph attribute, unpacked float_data, a custom domain).
+// Sources it needs: src/core/*.cc src/graph/*.cc src/onnx/*.cc.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
