@@ -9,7 +9,7 @@ GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 MODEL ?= models/fashion_mnist_cnn.onnx
 IMAGE ?= models/samples/sample_0_ankle_boot.png
 
-.PHONY: run test deps build build-asan unit asan-test fuzz fuzz-long bench models golden clean
+.PHONY: run test deps build build-asan unit asan-test fuzz fuzz-long bench models golden zoo bench-peers clean
 
 deps:
 	@tools/install_deps.sh
@@ -61,6 +61,19 @@ models:
 
 golden:
 	tools/setup_venv.sh && .venv/bin/python tools/make_test_models.py && .venv/bin/python tools/make_golden.py
+
+# Benchmark zoo: torchvision models with random weights as ONNX in zoo/ (git-ignored; needs
+# Debian's python3-torch; not part of test). Skips what exists; ZOO_ARGS=--force re-exports.
+ZOO_ARGS ?=
+zoo:
+	tools/setup_venv.sh && .venv/bin/python tools/make_zoo.py $(ZOO_ARGS)
+
+# fastserve vs ONNX Runtime vs PyTorch on the zoo; rewrites a section of docs/benchmarks.md.
+# e.g. make bench-peers PEERS_ARGS="--threads 1,2 --json peers.json". On a busy machine, shield
+# the run: setsid sh -c 'echo -20 >/proc/self/autogroup; exec nice -n -20 make bench-peers'
+PEERS_ARGS ?=
+bench-peers: zoo build
+	.venv/bin/python bench/peers/bench_peers.py --fastserve-bin $(BUILD)/fastserve $(PEERS_ARGS)
 
 clean:
 	rm -rf build
