@@ -7,6 +7,7 @@
 // live in the call, prepared state is read-only.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -44,6 +45,29 @@ struct KernelChoice {
   std::string kernel_name;
 };
 
+// Time spent in one node's kernel, summed over the profiled runs.
+struct NodeProfile {
+  int32_t node_index = -1;  // index into model().graph.nodes
+  std::string node_name;
+  std::string op_type;
+  std::string kernel_name;
+  // Concrete shapes of the last profiled run, one per Node::inputs / outputs
+  // entry (an empty Shape where an optional input or output is absent).
+  std::vector<Shape> input_shapes, output_shapes;
+  double total_ms = 0;  // wall time of kernel run() calls only (not shape inference or allocation)
+  int64_t calls = 0;
+};
+
+// Per-node timings gathered by Session::run(inputs, &profile). Pass the same
+// RunProfile to several runs of one session to accumulate; never share one
+// between concurrent runs. Profiling adds a clock read around each kernel;
+// runs without a profile pay only a null check per node.
+struct RunProfile {
+  std::vector<NodeProfile> nodes;  // execution order; filled by the first profiled run
+  int64_t runs = 0;                // profiled runs accumulated
+  double run_ms = 0;               // their summed wall time (kernels plus everything around them)
+};
+
 class Session {
  public:
   static Result<std::unique_ptr<Session>> create(std::shared_ptr<const Model> model,
@@ -54,6 +78,10 @@ class Session {
   // dtype and a shape matching its static dims. Returns the graph outputs in
   // graph order.
   Result<std::vector<NamedTensor>> run(std::span<const NamedTensor> inputs) const;
+  // The same, adding this run's per-node kernel times to `*profile` (see
+  // RunProfile; null profiles nothing). A profile filled by another session
+  // is reset first.
+  Result<std::vector<NamedTensor>> run(std::span<const NamedTensor> inputs, RunProfile* profile) const;
 
   const std::vector<IoInfo>& inputs() const;
   const std::vector<IoInfo>& outputs() const;
@@ -61,6 +89,9 @@ class Session {
   const std::vector<KernelChoice>& kernel_choices() const;
   const Model& model() const;
   int num_threads() const;
+  // The instruction set the kernels were chosen for ("scalar", "avx2", ...):
+  // the host's, capped by SessionOptions::max_isa and FASTSERVE_MAX_ISA.
+  const char* isa() const;
 
  private:
   struct Impl;

@@ -9,5 +9,6 @@ namespace fastserve::cli {
 Command add_run_command(CLI::App& app);      // run_command.cc: one inference on an image or tensors
 Command add_eval_command(CLI::App& app);     // eval_command.cc: accuracy on a labelled test set
 Command add_inspect_command(CLI::App& app);  // inspect_command.cc: what a model holds and needs
+Command add_bench_command(CLI::App& app);    // bench_command.cc: latency, throughput, per-node profile
 
 }  // namespace fastserve::cli

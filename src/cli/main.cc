@@ -48,7 +48,8 @@ int main_impl(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // --log-level also works after the subcommand name
 
-  std::vector<Command> commands = {add_run_command(app), add_eval_command(app), add_inspect_command(app)};
+  std::vector<Command> commands = {add_run_command(app), add_eval_command(app), add_inspect_command(app),
+                                   add_bench_command(app)};
 
   try {
     app.parse(argc, argv);
@@ -62,8 +63,8 @@ int main_impl(int argc, char** argv) {
     // "fastserve frobnicate": CLI11 reports the missing subcommand; name the word instead.
     std::vector<std::string> rest = app.remaining();
     if (app.get_subcommands().empty() && !rest.empty() && rest[0].rfind("-", 0) != 0) {
-      return report_usage_error(
-          fmt::format("unknown command '{}' (commands: run, eval, inspect; see fastserve --help)", rest[0]));
+      return report_usage_error(fmt::format(
+          "unknown command '{}' (commands: run, eval, inspect, bench; see fastserve --help)", rest[0]));
     }
     return report_usage_error(fmt::format("{} (see fastserve --help)", e.what()));
   }

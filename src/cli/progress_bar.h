@@ -1,4 +1,4 @@
-// A one-line progress bar on stderr for long commands (eval).
+// A one-line progress bar on stderr for long commands (eval, bench).
 //
 // Drawn only when enabled (callers pass !quiet && stderr_is_tty(), so logs
 // and pipes stay clean), redrawn at most every 100 ms, and erased on finish
@@ -16,6 +16,12 @@ bool stderr_is_tty();
 class ProgressBar {
  public:
   ProgressBar(std::string label, int64_t total, bool enabled);
+  // A bar that fills with time rather than count (bench --duration): it
+  // shows the count done and the seconds elapsed of `duration`.
+  struct Seconds {
+    double value;
+  };
+  ProgressBar(std::string label, Seconds duration, bool enabled);
   ~ProgressBar();
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
@@ -30,6 +36,7 @@ class ProgressBar {
 
   std::string label_;
   int64_t total_;
+  double total_seconds_ = 0;  // > 0: a timed bar
   bool enabled_;
   bool drawn_ = false;
   std::chrono::steady_clock::time_point start_;

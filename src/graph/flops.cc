@@ -2,6 +2,7 @@
 #include "graph/flops.h"
 
 #include <set>
+#include <span>
 #include <string_view>
 
 #include "graph/op_schema.h"
@@ -18,12 +19,13 @@ const Shape* static_shape(const Graph& g, ValueId id) {
   return &v.shape;
 }
 
-const Shape* input_shape(const Graph& g, const Node& n, size_t i) {
-  return i < n.inputs.size() ? static_shape(g, n.inputs[i]) : nullptr;
-}
-const Shape* output_shape(const Graph& g, const Node& n, size_t i) {
-  return i < n.outputs.size() ? static_shape(g, n.outputs[i]) : nullptr;
-}
+// The shapes one count needs, wherever they came from (graph or run).
+struct NodeShapes {
+  std::span<const Shape*const> in, out;
+  const Shape* input(size_t i) const { return i < in.size() ? in[i] : nullptr; }
+  const Shape* output(size_t i) const { return i < out.size() ? out[i] : nullptr; }
+};
+
 bool has_input(const Node& n, size_t i) { return i < n.inputs.size() && n.inputs[i] != kNoValue; }
 
 int64_t product(const std::vector<int64_t>& dims, size_t from) {
@@ -39,15 +41,13 @@ bool is_one_per_element(std::string_view op) {
   return kOps.count(op) != 0;
 }
 
-}  // namespace
-
-int64_t node_flops(const Graph& g, const Node& n) {
+int64_t count_flops(const Node& n, const NodeShapes& s) {
   const std::string_view op = n.op_type;
   if (!n.domain.empty()) return 0;
   if (op == "Conv" || op == "ConvTranspose") {
-    const Shape* x = input_shape(g, n, 0);
-    const Shape* w = input_shape(g, n, 1);
-    const Shape* y = output_shape(g, n, 0);
+    const Shape* x = s.input(0);
+    const Shape* w = s.input(1);
+    const Shape* y = s.output(0);
     if (!x || !w || !y || w->rank() < 2) return -1;
     // W is [M, C/group, k...] for Conv and [C, M/group, k...] for ConvTranspose:
     // either way dim 1 times the kernel is the fan each MAC count multiplies.
@@ -56,36 +56,50 @@ int64_t node_flops(const Graph& g, const Node& n) {
     return 2 * macs + (has_input(n, 2) ? y->numel() : 0);
   }
   if (op == "Gemm") {
-    const Shape* a = input_shape(g, n, 0);
-    const Shape* y = output_shape(g, n, 0);
+    const Shape* a = s.input(0);
+    const Shape* y = s.output(0);
     if (!a || !y || a->rank() != 2) return -1;
     const Attribute* ta = n.attr("transA");
     const int64_t k = (ta && ta->i != 0) ? (*a)[0] : (*a)[1];
     return 2 * y->numel() * k + (has_input(n, 2) ? y->numel() : 0);
   }
   if (op == "MatMul") {
-    const Shape* a = input_shape(g, n, 0);
-    const Shape* y = output_shape(g, n, 0);
+    const Shape* a = s.input(0);
+    const Shape* y = s.output(0);
     if (!a || !y || a->rank() == 0) return -1;
     return 2 * y->numel() * (*a)[a->rank() - 1];
   }
   if (op == "MaxPool" || op == "AveragePool") {
-    const Shape* y = output_shape(g, n, 0);
+    const Shape* y = s.output(0);
     const Attribute* k = n.attr("kernel_shape");
     if (!y || !k) return -1;
     return y->numel() * product(k->ints, 0);
   }
   if (op == "GlobalAveragePool" || op == "GlobalMaxPool" || op == "ReduceMean") {
-    const Shape* x = input_shape(g, n, 0);
+    const Shape* x = s.input(0);
     return x ? x->numel() : -1;
   }
   if (op == "BatchNormalization" || op == "Softmax" || op == "LogSoftmax" || is_one_per_element(op)) {
-    const Shape* y = output_shape(g, n, 0);
+    const Shape* y = s.output(0);
     if (!y) return -1;
     const int64_t per = op == "BatchNormalization" ? 2 : (op == "Softmax" || op == "LogSoftmax") ? 3 : 1;
     return per * y->numel();
   }
   return 0;  // data movement, casts, shape ops, constants
+}
+
+}  // namespace
+
+int64_t node_flops(const Graph& g, const Node& n) {
+  std::vector<const Shape*> in, out;
+  for (ValueId id : n.inputs) in.push_back(static_shape(g, id));
+  for (ValueId id : n.outputs) out.push_back(static_shape(g, id));
+  return count_flops(n, NodeShapes{in, out});
+}
+
+int64_t node_flops(const Node& node, std::span<const Shape* const> input_shapes,
+                   std::span<const Shape* const> output_shapes) {
+  return count_flops(node, NodeShapes{input_shapes, output_shapes});
 }
 
 FlopsEstimate estimate_flops(const Model& model) {

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -41,5 +42,10 @@ FlopsEstimate estimate_flops(const Model& model);
 // FLOPs of one node given concrete shapes in `graph`; -1 when a shape it
 // needs is unknown. 0 for ops that move data only or that FastServe does not know.
 int64_t node_flops(const Graph& graph, const Node& node);
+// The same from shapes given directly (e.g. those of an actual run):
+// input_shapes[i] / output_shapes[i] belong to node.inputs[i] / outputs[i],
+// null where absent or unknown. Every given shape must be static.
+int64_t node_flops(const Node& node, std::span<const Shape* const> input_shapes,
+                   std::span<const Shape* const> output_shapes);
 
 }  // namespace fastserve

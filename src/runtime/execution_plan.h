@@ -70,7 +70,9 @@ Result<ExecutionPlan> compile_plan(const Model& model, const PlanOptions& option
 
 // Validates `inputs` against the plan's graph inputs and runs every node.
 // Thread-safe: all per-run state lives in the call; `pool` may be shared.
+// A non-null `profile` (owned by this call's caller alone) gets each node's
+// kernel time added (see RunProfile in session.h).
 Result<std::vector<NamedTensor>> execute_plan(const ExecutionPlan& plan, std::span<const NamedTensor> inputs,
-                                              ThreadPool& pool);
+                                              ThreadPool& pool, RunProfile* profile = nullptr);
 
 }  // namespace fastserve

@@ -5,6 +5,10 @@
 // the prepared kernel states and the thread pool (which runs a second
 // concurrent parallel_for inline). Output shapes come from the op's infer
 // function on the concrete inputs, so dynamic shapes need no special path.
+//
+// With a RunProfile, each kernel run() is bracketed by steady_clock reads;
+// without one the only cost is a null check per node.
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -23,10 +27,43 @@ Status with_node(const Status& s, const NodeView& view, const std::string& displ
   return with_model_name(named, display);
 }
 
+// Gives `profile` one entry per plan node, unless it already has them from
+// an earlier run of this plan.
+void prepare_profile(const ExecutionPlan& plan, RunProfile& profile) {
+  const Node* first = plan.model->graph.nodes.data();
+  bool matches = profile.nodes.size() == plan.nodes.size();
+  for (size_t i = 0; matches && i < plan.nodes.size(); ++i) {
+    matches = profile.nodes[i].node_index == static_cast<int32_t>(plan.nodes[i].node - first) &&
+              profile.nodes[i].kernel_name == plan.nodes[i].kernel->name;
+  }
+  if (matches) return;
+  profile = RunProfile{};
+  profile.nodes.resize(plan.nodes.size());
+  for (size_t i = 0; i < plan.nodes.size(); ++i) {
+    const CompiledNode& cn = plan.nodes[i];
+    NodeProfile& np = profile.nodes[i];
+    np.node_index = static_cast<int32_t>(cn.node - first);
+    np.node_name = cn.node->name;
+    np.op_type = cn.node->op_type;
+    np.kernel_name = cn.kernel->name;
+  }
+}
+
+void record_shapes(const std::vector<TensorInfo>& infos, std::vector<Shape>& shapes) {
+  shapes.resize(infos.size());
+  for (size_t i = 0; i < infos.size(); ++i) shapes[i] = infos[i].present ? infos[i].shape : Shape();
+}
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
 }  // namespace
 
 Result<std::vector<NamedTensor>> execute_plan(const ExecutionPlan& plan, std::span<const NamedTensor> inputs,
-                                              ThreadPool& pool) {
+                                              ThreadPool& pool, RunProfile* profile) {
+  const auto run_start = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+  if (profile) prepare_profile(plan, *profile);
   const Graph& g = plan.model->graph;
   const size_t num_values = g.values.size();
   // slots[id]: the tensor currently holding value id (an initializer, a
@@ -42,7 +79,8 @@ Result<std::vector<NamedTensor>> execute_plan(const ExecutionPlan& plan, std::sp
   std::vector<TensorInfo> in_infos, out_infos;
   std::vector<const Tensor*> in_ptrs;
   std::vector<Tensor*> out_ptrs;
-  for (const CompiledNode& cn : plan.nodes) {
+  for (size_t node_pos = 0; node_pos < plan.nodes.size(); ++node_pos) {
+    const CompiledNode& cn = plan.nodes[node_pos];
     const Node& n = *cn.node;
     const std::string_view domain = normalize_domain(n.domain);
     in_infos.assign(n.inputs.size(), TensorInfo{});
@@ -85,7 +123,19 @@ Result<std::vector<NamedTensor>> execute_plan(const ExecutionPlan& plan, std::sp
     }
 
     const KernelContext ctx{view, in_ptrs, out_ptrs, cn.state.get(), &pool};
-    FS_RETURN_IF_ERROR(with_node(cn.kernel->run(ctx), view, plan.display_name));
+    if (profile) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const Status s = cn.kernel->run(ctx);
+      const auto t1 = std::chrono::steady_clock::now();
+      NodeProfile& np = profile->nodes[node_pos];
+      np.total_ms += std::chrono::duration<double, std::milli>(t1 - t0).count();
+      ++np.calls;
+      record_shapes(in_infos, np.input_shapes);
+      record_shapes(out_infos, np.output_shapes);
+      FS_RETURN_IF_ERROR(with_node(s, view, plan.display_name));
+    } else {
+      FS_RETURN_IF_ERROR(with_node(cn.kernel->run(ctx), view, plan.display_name));
+    }
 
     for (ValueId id : cn.release_after) {
       produced[static_cast<size_t>(id)] = Tensor();
@@ -102,6 +152,10 @@ Result<std::vector<NamedTensor>> execute_plan(const ExecutionPlan& plan, std::sp
                             "' was not produced");
     }
     outputs.push_back({g.values[static_cast<size_t>(id)].name, *t});
+  }
+  if (profile) {
+    ++profile->runs;
+    profile->run_ms += ms_since(run_start);
   }
   return outputs;
 }

@@ -79,10 +79,16 @@ Result<std::vector<NamedTensor>> Session::run(std::span<const NamedTensor> input
   return execute_plan(impl_->plan, inputs, *impl_->pool);
 }
 
+Result<std::vector<NamedTensor>> Session::run(std::span<const NamedTensor> inputs,
+                                              RunProfile* profile) const {
+  return execute_plan(impl_->plan, inputs, *impl_->pool, profile);
+}
+
 const std::vector<IoInfo>& Session::inputs() const { return impl_->plan.inputs; }
 const std::vector<IoInfo>& Session::outputs() const { return impl_->plan.outputs; }
 const std::vector<KernelChoice>& Session::kernel_choices() const { return impl_->plan.kernel_choices; }
 const Model& Session::model() const { return *impl_->plan.model; }
 int Session::num_threads() const { return impl_->num_threads; }
+const char* Session::isa() const { return isa_name(impl_->plan.isa); }
 
 }  // namespace fastserve

@@ -58,7 +58,7 @@ TEST(Cli, VersionPrintsVersionAndIsa) {
 
 TEST(Cli, HelpOnEverySubcommand) {
   SKIP_WITHOUT_BINARY();
-  for (const char* sub : {"run", "eval", "inspect"}) {
+  for (const char* sub : {"run", "eval", "inspect", "bench"}) {
     ProcessResult r = run_fastserve({sub, "--help"});
     EXPECT_EQ(r.exit_code, 0) << sub;
     EXPECT_NE(r.out.find("--model"), std::string::npos) << sub << ": " << r.out;
@@ -66,7 +66,7 @@ TEST(Cli, HelpOnEverySubcommand) {
   }
   ProcessResult top = run_fastserve({"--help"});
   EXPECT_EQ(top.exit_code, 0);
-  for (const char* sub : {"run", "eval", "inspect", "--log-level"}) {
+  for (const char* sub : {"run", "eval", "inspect", "bench", "--log-level"}) {
     EXPECT_NE(top.out.find(sub), std::string::npos) << top.out;
   }
 }

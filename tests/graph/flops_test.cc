@@ -94,6 +94,34 @@ TEST(Flops, UnknownShapesAreUncountedNotGuessed) {
   EXPECT_EQ(node_flops(g, make_node("Relu", {partial}, {partial})), -1);
 }
 
+TEST(Flops, RunShapesGiveTheSameCountsAsGraphShapes) {
+  Graph g;
+  // The graph's shapes and the same shapes handed over directly agree; a
+  // larger batch scales the count; a missing shape makes it unknown.
+  const ValueId x = add_value(g, "x", {2, 4, 9, 9}), w = add_const(g, "w", {6, 2, 3, 3}),
+                b = add_const(g, "b", {6});
+  const ValueId y = add_value(g, "y", {2, 6, 7, 7});
+  const Node conv = make_node("Conv", {x, w, b}, {y}, {testing::attr_int("group", 2)});
+  const Shape xs{2, 4, 9, 9}, ws{6, 2, 3, 3}, bs{6}, ys{2, 6, 7, 7};
+  std::vector<const Shape*> in = {&xs, &ws, &bs}, out = {&ys};
+  EXPECT_EQ(node_flops(conv, in, out), node_flops(g, conv));
+  const Shape xs8{8, 4, 9, 9}, ys8{8, 6, 7, 7};
+  in[0] = &xs8;
+  out[0] = &ys8;
+  EXPECT_EQ(node_flops(conv, in, out), 4 * node_flops(g, conv));
+  out[0] = nullptr;
+  EXPECT_EQ(node_flops(conv, in, out), -1);
+
+  // Gemm reads transA from the node, K from the run's A.
+  const Node gemm = make_node("Gemm", {add_value(g, "a", {3, 5}), add_const(g, "bw", {3, 7})},
+                              {add_value(g, "c", {5, 7})}, {testing::attr_int("transA", 1)});
+  const Shape as{3, 5}, bws{3, 7}, cs{5, 7};
+  std::vector<const Shape*> gin = {&as, &bws}, gout = {&cs};
+  EXPECT_EQ(node_flops(gemm, gin, gout), 2 * 5 * 7 * 3);
+  // Fewer shapes than inputs (a short list) counts as unknown, not a crash.
+  EXPECT_EQ(node_flops(gemm, std::vector<const Shape*>{}, gout), -1);
+}
+
 TEST(Flops, ModelEstimateTakesSymbolicBatchAsOne) {
   auto model = std::make_shared<Model>();
   model->opsets[""] = 17;

@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "core/cpu_features.h"
 #include "runtime/kernel_registry.h"
 #include "tests/runtime/test_model.h"
 #include "tests/test_util.h"
@@ -227,6 +228,112 @@ TEST(Session, ScalarIsaCapPicksPortableKernelsWithSameOutputs) {
   ASSERT_TRUE(b.ok()) << b.status().to_string();
   EXPECT_EQ(a.value()[0].tensor.shape(), Shape({2, 10}));
   EXPECT_TRUE(testing::tensors_near(b.value()[0].tensor, a.value()[0].tensor, 1e-4, 1e-4));
+}
+
+}  // namespace
+}  // namespace fastserve
+
+namespace fastserve {
+namespace {
+
+// x[batch,32] -> MatMul(W) -> Add(b) -> Relu -> y, with a symbolic batch.
+std::shared_ptr<Model> mlp_model(std::mt19937& rng) {
+  TestModel t;
+  ValueId x = t.input("x", DType::kF32, {kUnknownDim, 32}, {"batch", ""});
+  ValueId w = t.constant("w", testing::random_f32({32, 16}, rng));
+  ValueId b = t.constant("b", testing::random_f32({16}, rng));
+  ValueId mm = t.node("MatMul", "mm", {x, w});
+  ValueId add = t.node("Add", "add", {mm, b});
+  t.output(t.node("Relu", "relu", {add}));
+  return t.build();
+}
+
+TEST(SessionProfile, TimesEveryNodeOncePerRunWithTheRunsShapes) {
+  std::mt19937 rng(99);
+  Result<std::unique_ptr<Session>> s = Session::create(mlp_model(rng));
+  ASSERT_TRUE(s.ok()) << s.status().to_string();
+  const Session& sess = *s.value();
+  const Tensor x = testing::random_f32({5, 32}, rng);
+  const std::vector<NamedTensor> in = {{"x", x}};
+
+  Result<std::vector<NamedTensor>> plain = sess.run(in);
+  ASSERT_TRUE(plain.ok()) << plain.status().to_string();
+  RunProfile profile;
+  for (int i = 0; i < 3; ++i) {
+    Result<std::vector<NamedTensor>> r = sess.run(in, &profile);
+    ASSERT_TRUE(r.ok()) << r.status().to_string();
+    // Profiling does not change results.
+    EXPECT_TRUE(testing::tensors_near(r.value()[0].tensor, plain.value()[0].tensor, 0, 0));
+  }
+  EXPECT_EQ(profile.runs, 3);
+  EXPECT_GT(profile.run_ms, 0.0);
+  ASSERT_EQ(profile.nodes.size(), 3u);
+  double kernels_ms = 0;
+  const std::vector<std::string> names = {"mm", "add", "relu"};
+  for (size_t i = 0; i < profile.nodes.size(); ++i) {
+    const NodeProfile& np = profile.nodes[i];
+    EXPECT_EQ(np.node_name, names[i]);
+    EXPECT_EQ(np.node_index, static_cast<int32_t>(i));
+    EXPECT_EQ(np.op_type, sess.kernel_choices()[i].op_type);
+    EXPECT_EQ(np.kernel_name, sess.kernel_choices()[i].kernel_name);
+    EXPECT_EQ(np.calls, 3);
+    EXPECT_GE(np.total_ms, 0.0);
+    kernels_ms += np.total_ms;
+    ASSERT_EQ(np.output_shapes.size(), 1u);
+    EXPECT_EQ(np.output_shapes[0], Shape({5, 16}));
+  }
+  EXPECT_LE(kernels_ms, profile.run_ms);
+  ASSERT_EQ(profile.nodes[0].input_shapes.size(), 2u);
+  EXPECT_EQ(profile.nodes[0].input_shapes[0], Shape({5, 32}));
+  EXPECT_EQ(profile.nodes[0].input_shapes[1], Shape({32, 16}));
+
+  // A later run at another batch size records its own shapes.
+  ASSERT_TRUE(sess.run(std::vector<NamedTensor>{{"x", testing::random_f32({2, 32}, rng)}}, &profile).ok());
+  EXPECT_EQ(profile.runs, 4);
+  EXPECT_EQ(profile.nodes[2].output_shapes[0], Shape({2, 16}));
+  EXPECT_EQ(profile.nodes[2].calls, 4);
+}
+
+TEST(SessionProfile, AProfileFromAnotherModelStartsOver) {
+  std::mt19937 rng(5);
+  Result<std::unique_ptr<Session>> mlp = Session::create(mlp_model(rng));
+  Result<std::unique_ptr<Session>> relu = Session::create(relu_model());
+  ASSERT_TRUE(mlp.ok() && relu.ok());
+  RunProfile profile;
+  ASSERT_TRUE(
+      mlp.value()->run(std::vector<NamedTensor>{{"x", testing::random_f32({1, 32}, rng)}}, &profile).ok());
+  ASSERT_EQ(profile.nodes.size(), 3u);
+  ASSERT_TRUE(
+      relu.value()
+          ->run(std::vector<NamedTensor>{{"input", testing::random_f32({1, 1, 28, 28}, rng)}}, &profile)
+          .ok());
+  EXPECT_EQ(profile.runs, 1);
+  ASSERT_EQ(profile.nodes.size(), 1u);
+  EXPECT_EQ(profile.nodes[0].node_name, "relu");
+  EXPECT_EQ(profile.nodes[0].calls, 1);
+}
+
+TEST(SessionProfile, FailedRunLeavesNoPhantomRun) {
+  std::mt19937 rng(6);
+  Result<std::unique_ptr<Session>> s = Session::create(mlp_model(rng));
+  ASSERT_TRUE(s.ok());
+  RunProfile profile;
+  // Wrong inner dim: rejected before any kernel runs.
+  EXPECT_FALSE(
+      s.value()->run(std::vector<NamedTensor>{{"x", testing::random_f32({1, 31}, rng)}}, &profile).ok());
+  EXPECT_EQ(profile.runs, 0);
+  for (const NodeProfile& np : profile.nodes) EXPECT_EQ(np.calls, 0);
+}
+
+TEST(SessionProfile, IsaNamesTheCappedLevel) {
+  SessionOptions o;
+  o.max_isa = "scalar";
+  Result<std::unique_ptr<Session>> s = Session::create(relu_model(), o);
+  ASSERT_TRUE(s.ok());
+  EXPECT_STREQ(s.value()->isa(), "scalar");
+  Result<std::unique_ptr<Session>> host = Session::create(relu_model());
+  ASSERT_TRUE(host.ok());
+  EXPECT_STREQ(host.value()->isa(), isa_name(host_isa()));
 }
 
 }  // namespace
