@@ -7,6 +7,7 @@
 // live in the call, prepared state is read-only.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <span>
 #include <string>
@@ -38,6 +39,13 @@ struct IoInfo {
   std::vector<std::string> dim_params;  // their names, "" where static
 };
 
+// Intermediate activation memory of the last planned run: intermediates
+// share one arena laid out from their lifetimes (0 before any run).
+struct MemoryStats {
+  size_t planned_activation_bytes = 0;  // the arena: peak of what is alive at once
+  size_t naive_activation_bytes = 0;    // the same tensors each in its own buffer
+};
+
 struct KernelChoice {
   std::string node_name;
   std::string op_type;
@@ -61,6 +69,7 @@ class Session {
   const std::vector<KernelChoice>& kernel_choices() const;
   const Model& model() const;
   int num_threads() const;
+  MemoryStats memory_stats() const;
 
  private:
   struct Impl;

@@ -68,9 +68,13 @@ inline Status with_model_name(const Status& s, const std::string& display) {
 Result<ExecutionPlan> compile_plan(const Model& model, const PlanOptions& options,
                                    const KernelRegistry& registry);
 
+class RunMemory;
+
 // Validates `inputs` against the plan's graph inputs and runs every node.
 // Thread-safe: all per-run state lives in the call; `pool` may be shared.
+// With `memory`, intermediates come from a planned arena once the input
+// shapes have been seen (run_memory.h); without, each is allocated alone.
 Result<std::vector<NamedTensor>> execute_plan(const ExecutionPlan& plan, std::span<const NamedTensor> inputs,
-                                              ThreadPool& pool);
+                                              ThreadPool& pool, RunMemory* memory = nullptr);
 
 }  // namespace fastserve
