@@ -7,6 +7,7 @@
 // live in the call, prepared state is read-only.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -37,6 +38,13 @@ struct IoInfo {
   bool shape_known = false;
   Shape shape;                          // kUnknownDim for symbolic dims
   std::vector<std::string> dim_params;  // their names, "" where static
+};
+
+// Intermediate activation memory of the last planned run: intermediates
+// share one arena laid out from their lifetimes (0 before any run).
+struct MemoryStats {
+  size_t planned_activation_bytes = 0;  // the arena: peak of what is alive at once
+  size_t naive_activation_bytes = 0;    // the same tensors each in its own buffer
 };
 
 struct KernelChoice {
@@ -92,6 +100,7 @@ class Session {
   // The instruction set the kernels were chosen for ("scalar", "avx2", ...):
   // the host's, capped by SessionOptions::max_isa and FASTSERVE_MAX_ISA.
   const char* isa() const;
+  MemoryStats memory_stats() const;
 
  private:
   struct Impl;

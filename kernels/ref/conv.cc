@@ -3,6 +3,7 @@
 // optimized kernels in kernels/cpu/conv/.
 #include <vector>
 
+#include "graph/fused_activation.h"
 #include "kernels/ref/nn_ref.h"
 
 namespace fastserve {
@@ -77,10 +78,35 @@ Status run_conv_ref(const KernelContext& ctx) {
   return ok_status();
 }
 
+// fastserve.FusedConv: the reference Conv, then + Z, then the activation.
+Status run_fused_conv_ref(const KernelContext& ctx) {
+  FS_ASSIGN_OR_RETURN(FusedActivation act, parse_fused_activation(ctx.node));
+  FS_RETURN_IF_ERROR(run_conv_ref(ctx));
+  Tensor& y = *ctx.outputs[0];
+  float* yd = y.data<float>();
+  const int64_t n = y.numel();
+  if (ctx.inputs.size() > 3 && ctx.inputs[3] != nullptr) {
+    const Tensor& z = *ctx.inputs[3];
+    if (z.shape() != y.shape()) {
+      return ctx.node.error(StatusCode::kInvalidArgument,
+                            "Z has shape " + z.shape().to_string() + ", Y " + y.shape().to_string());
+    }
+    const float* zd = z.data<float>();
+    for (int64_t i = 0; i < n; ++i) yd[i] += zd[i];
+  }
+  apply_fused_activation(act, yd, n);
+  return ok_status();
+}
+
 }  // namespace
 
 void register_ref_conv_kernels(KernelRegistry& r) {
   r.add(KernelDesc{.name = "conv_f32__ref", .op_type = "Conv", .dtype = DType::kF32, .run = &run_conv_ref});
+  r.add(KernelDesc{.name = "fused_conv_f32__ref",
+                   .op_type = "FusedConv",
+                   .domain = "fastserve",
+                   .dtype = DType::kF32,
+                   .run = &run_fused_conv_ref});
 }
 
 }  // namespace fastserve

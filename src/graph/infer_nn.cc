@@ -6,6 +6,7 @@
 // only definite mismatches (two known dims that disagree) are errors.
 #include <string>
 
+#include "graph/fused_activation.h"
 #include "graph/op_schema.h"
 #include "graph/shape_utils.h"
 #include "graph/window_geometry.h"
@@ -131,6 +132,30 @@ Status infer_conv(const NodeView& node, std::vector<TensorInfo>& outputs) {
   std::vector<int64_t> dims = {dim_or_unknown(x, 0), m};
   dims.insert(dims.end(), g.out.begin(), g.out.end());
   set_output(outputs, 0, dtype, Shape(std::move(dims)));
+  return ok_status();
+}
+
+// fastserve.FusedConv: Conv's output, plus a residual Z (input 3) of that
+// shape and a valid activation.
+Status infer_fused_conv(const NodeView& node, std::vector<TensorInfo>& outputs) {
+  FS_RETURN_IF_ERROR(infer_conv(node, outputs));
+  FS_RETURN_IF_ERROR(parse_fused_activation(node).status());
+  if (!node.has_input(3) || outputs.empty()) return ok_status();
+  const TensorInfo& z = node.input(3);
+  if (z.dtype != DType::kUndefined && z.dtype != node.input_dtype(0)) {
+    return node.error(StatusCode::kInvalidArgument, "Z has dtype " + std::string(dtype_name(z.dtype)) +
+                                                        ", X has " + std::string(dtype_name(node.input_dtype(0))));
+  }
+  const TensorInfo& y = outputs[0];
+  if (!z.shape_known || !y.shape_known) return ok_status();
+  bool mismatch = z.shape.rank() != y.shape.rank();
+  for (size_t i = 0; !mismatch && i < z.shape.rank(); ++i) {
+    mismatch = known(z.shape[i]) && known(y.shape[i]) && z.shape[i] != y.shape[i];
+  }
+  if (mismatch) {
+    return node.error(StatusCode::kInvalidArgument,
+                      "Z has shape " + z.shape.to_string() + " but the convolution gives " + y.shape.to_string());
+  }
   return ok_status();
 }
 

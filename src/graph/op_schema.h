@@ -19,27 +19,34 @@ namespace fastserve {
 
 using InferFn = Status (*)(const NodeView& node, std::vector<TensorInfo>& outputs);
 
+// The domain of FastServe's own ops (ops_fastserve.def), created by passes.
+inline constexpr std::string_view kFastServeDomain = "fastserve";
+
 enum class OpKind : int {
 #define X(e, name, fn) k##e,
 #include "graph/ops.def"
+#include "graph/ops_fastserve.def"
 #undef X
   kCount
 };
 
 struct OpSchema {
   OpKind kind;
+  const char* domain;  // "" for the default ONNX domain, "fastserve" for ours
   const char* op_type;
   InferFn infer;
 };
 
-// Schema for a default-domain op type, or null when FastServe does not know it.
+// Schema for (op type, domain), or null when FastServe does not know it.
+// "" and "ai.onnx" both name the default domain.
 const OpSchema* find_op_schema(std::string_view op_type, std::string_view domain);
-// Every known op, in ops.def order.
+// Every known op: ops.def order, then ops_fastserve.def.
 std::span<const OpSchema> all_op_schemas();
 
-// Infer functions named in ops.def.
+// Infer functions named in ops.def and ops_fastserve.def.
 #define X(e, name, fn) Status fn(const NodeView& node, std::vector<TensorInfo>& outputs);
 #include "graph/ops.def"
+#include "graph/ops_fastserve.def"
 #undef X
 
 }  // namespace fastserve

@@ -68,11 +68,16 @@ inline Status with_model_name(const Status& s, const std::string& display) {
 Result<ExecutionPlan> compile_plan(const Model& model, const PlanOptions& options,
                                    const KernelRegistry& registry);
 
+class RunMemory;
+
 // Validates `inputs` against the plan's graph inputs and runs every node.
 // Thread-safe: all per-run state lives in the call; `pool` may be shared.
+// With `memory`, intermediates come from a planned arena once the input
+// shapes have been seen (run_memory.h); without, each is allocated alone.
 // A non-null `profile` (owned by this call's caller alone) gets each node's
 // kernel time added (see RunProfile in session.h).
 Result<std::vector<NamedTensor>> execute_plan(const ExecutionPlan& plan, std::span<const NamedTensor> inputs,
-                                              ThreadPool& pool, RunProfile* profile = nullptr);
+                                              ThreadPool& pool, RunMemory* memory = nullptr,
+                                              RunProfile* profile = nullptr);
 
 }  // namespace fastserve

@@ -8,12 +8,18 @@
 //
 // With a RunProfile, each kernel run() is bracketed by steady_clock reads;
 // without one the only cost is a null check per node.
+//
+// Intermediate tensors are carved out of a leased arena when a memory plan
+// exists for these input shapes (run_memory.h); a tensor larger than planned
+// (a data-dependent shape) simply gets its own allocation.
 #include <chrono>
 #include <string>
 #include <vector>
 
+#include "runtime/arena_pool.h"
 #include "runtime/bind_inputs.h"
 #include "runtime/execution_plan.h"
+#include "runtime/run_memory.h"
 
 namespace fastserve {
 namespace {
@@ -56,12 +62,22 @@ void record_shapes(const std::vector<TensorInfo>& infos, std::vector<Shape>& sha
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+// The input shapes, flattened with their ranks: the key of a memory plan.
+std::vector<int64_t> shape_signature(const Graph& g, const std::vector<const Tensor*>& slots) {
+  std::vector<int64_t> sig;
+  for (ValueId id : g.inputs) {
+    const Tensor* t = slots[static_cast<size_t>(id)];
+    if (t == nullptr) continue;
+    sig.push_back(static_cast<int64_t>(t->rank()));
+    for (int64_t d : t->shape().dims()) sig.push_back(d);
+  }
+  return sig;
 }
 
 }  // namespace
 
 Result<std::vector<NamedTensor>> execute_plan(const ExecutionPlan& plan, std::span<const NamedTensor> inputs,
-                                              ThreadPool& pool, RunProfile* profile) {
+                                              ThreadPool& pool, RunMemory* memory, RunProfile* profile) {
   const auto run_start = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
   if (profile) prepare_profile(plan, *profile);
   const Graph& g = plan.model->graph;
@@ -69,12 +85,29 @@ Result<std::vector<NamedTensor>> execute_plan(const ExecutionPlan& plan, std::sp
   // slots[id]: the tensor currently holding value id (an initializer, a
   // caller's input, or produced[id]); null before it exists or once released.
   std::vector<const Tensor*> slots(num_values, nullptr);
-  std::vector<Tensor> produced(num_values);
   for (size_t id = 0; id < num_values; ++id) {
     if (g.values[id].is_constant()) slots[id] = &g.values[id].initializer;
   }
   FS_RETURN_IF_ERROR(bind_inputs(plan, inputs, slots));
 
+  // The arena for this run (declared before `produced`, which views it, so
+  // it outlives them), or the sizes to record for the next run.
+  std::vector<int64_t> signature;
+  std::shared_ptr<const ShapeMemoryPlan> mem_plan;
+  ArenaPool::Lease arena;
+  std::vector<size_t> recorded;
+  if (memory != nullptr) {
+    signature = shape_signature(g, slots);
+    mem_plan = memory->find(signature);
+    if (mem_plan != nullptr) {
+      arena = memory->arenas().acquire(mem_plan->arena_bytes);
+      if (arena.data() == nullptr) mem_plan = nullptr;  // out of memory: fall back to plain allocation
+    } else {
+      recorded.assign(num_values, 0);
+    }
+  }
+
+  std::vector<Tensor> produced(num_values);
   // Scratch reused from node to node (per call, never shared).
   std::vector<TensorInfo> in_infos, out_infos;
   std::vector<const Tensor*> in_ptrs;
@@ -117,7 +150,14 @@ Result<std::vector<NamedTensor>> execute_plan(const ExecutionPlan& plan, std::sp
                               " has no concrete dtype/shape at run time (infer function bug)");
       }
       Tensor& t = produced[static_cast<size_t>(id)];
-      t = Tensor::empty(info.dtype, info.shape);
+      const auto vid = static_cast<size_t>(id);
+      const size_t bytes = static_cast<size_t>(info.shape.numel()) * dtype_size(info.dtype);
+      if (mem_plan != nullptr && mem_plan->offset[vid] >= 0 && bytes <= mem_plan->bytes[vid]) {
+        t = Tensor::wrap(info.dtype, info.shape, arena.data() + mem_plan->offset[vid], nullptr);
+      } else {
+        t = Tensor::empty(info.dtype, info.shape);
+      }
+      if (!recorded.empty()) recorded[vid] = bytes;
       slots[static_cast<size_t>(id)] = &t;
       out_ptrs[i] = &t;
     }
@@ -157,6 +197,7 @@ Result<std::vector<NamedTensor>> execute_plan(const ExecutionPlan& plan, std::sp
     ++profile->runs;
     profile->run_ms += ms_since(run_start);
   }
+  if (!recorded.empty()) memory->record(plan, std::move(signature), recorded);
   return outputs;
 }
 

@@ -11,12 +11,14 @@
 #include "core/thread_pool.h"
 #include "runtime/execution_plan.h"
 #include "runtime/kernel_registry.h"
+#include "runtime/run_memory.h"
 
 namespace fastserve {
 
 struct Session::Impl {
   ExecutionPlan plan;
   std::unique_ptr<ThreadPool> pool;  // one per session; kernels split work on it
+  std::unique_ptr<RunMemory> memory = std::make_unique<RunMemory>();  // arenas + plans, shared by runs
   int num_threads = 1;
 };
 
@@ -76,12 +78,17 @@ Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Session::~Session() = default;
 
 Result<std::vector<NamedTensor>> Session::run(std::span<const NamedTensor> inputs) const {
-  return execute_plan(impl_->plan, inputs, *impl_->pool);
+  return execute_plan(impl_->plan, inputs, *impl_->pool, impl_->memory.get());
+}
+
+MemoryStats Session::memory_stats() const {
+  const MemoryReport r = impl_->memory->last_report();
+  return {r.arena_bytes, r.naive_bytes};
 }
 
 Result<std::vector<NamedTensor>> Session::run(std::span<const NamedTensor> inputs,
                                               RunProfile* profile) const {
-  return execute_plan(impl_->plan, inputs, *impl_->pool, profile);
+  return execute_plan(impl_->plan, inputs, *impl_->pool, impl_->memory.get(), profile);
 }
 
 const std::vector<IoInfo>& Session::inputs() const { return impl_->plan.inputs; }
