@@ -62,6 +62,8 @@ void record_shapes(const std::vector<TensorInfo>& infos, std::vector<Shape>& sha
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
 // The input shapes, flattened with their ranks: the key of a memory plan.
 std::vector<int64_t> shape_signature(const Graph& g, const std::vector<const Tensor*>& slots) {
   std::vector<int64_t> sig;
