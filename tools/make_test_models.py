@@ -480,6 +480,63 @@ def m_ops_softmax_shape():
         "embedding lookup with i64 token input), ReduceMean (keepdims 1/0, all axes). Opset 17.")
 
 
+def m_resnet_block():
+    # A small ResNet: every graph pass has something to do (see src/passes/).
+    n = oh.make_node
+    inits = []
+
+    def conv(name, x, c_out, c_in, k, stride=1, bias=False):
+        W = randn(c_out, c_in, k, k, scale=(2.0 / (c_in * k * k)) ** 0.5)
+        inits.append(init(name + "_W", W))
+        ins = [x, name + "_W"]
+        if bias:
+            inits.append(init(name + "_B", randn(c_out, scale=0.1)))
+            ins.append(name + "_B")
+        return n("Conv", ins, [name], name=name, kernel_shape=[k, k], strides=[stride, stride],
+                 pads=[k // 2] * 4)
+
+    def bn(name, x, c):
+        for p, arr in [("scale", uniform(0.5, 1.5, c)), ("bias", randn(c, scale=0.1)),
+                       ("mean", randn(c, scale=0.1)), ("var", uniform(0.5, 1.5, c))]:
+            inits.append(init(f"{name}_{p}", arr))
+        return n("BatchNormalization", [x] + [f"{name}_{p}" for p in ("scale", "bias", "mean", "var")],
+                 [name], name=name, epsilon=1e-5)
+
+    nodes = [
+        conv("stem", "x", 8, 4, 3, bias=True), bn("stem_bn", "stem", 8), n("Relu", ["stem_bn"], ["h0"], name="stem_relu"),
+        # block 1: identity shortcut
+        conv("b1c1", "h0", 8, 8, 3), bn("b1bn1", "b1c1", 8), n("Relu", ["b1bn1"], ["b1r1"], name="b1_relu1"),
+        conv("b1c2", "b1r1", 8, 8, 3), bn("b1bn2", "b1c2", 8),
+        n("Add", ["b1bn2", "h0"], ["b1sum"], name="b1_add"), n("Relu", ["b1sum"], ["h1"], name="b1_relu2"),
+        # block 2: stride 2 with a 1x1 downsample shortcut (Add operands in the other order)
+        conv("b2c1", "h1", 16, 8, 3, stride=2), bn("b2bn1", "b2c1", 16), n("Relu", ["b2bn1"], ["b2r1"], name="b2_relu1"),
+        conv("b2c2", "b2r1", 16, 16, 3), bn("b2bn2", "b2c2", 16),
+        conv("b2ds", "h1", 16, 8, 1, stride=2), bn("b2dsbn", "b2ds", 16),
+        n("Add", ["b2dsbn", "b2bn2"], ["b2sum"], name="b2_add"), n("Relu", ["b2sum"], ["h2"], name="b2_relu2"),
+        # head: Conv-Clip (ReLU6), Dropout, pooling, the PyTorch flatten idiom, Identity, Gemm
+        conv("head", "h2", 16, 16, 1, bias=True),
+        n("Clip", ["head", "clip_min", "clip_max"], ["head6"], name="head_relu6"),
+        n("Dropout", ["head6"], ["head_drop"], name="dropout"),
+        n("GlobalAveragePool", ["head_drop"], ["pool"], name="pool"),
+        n("Shape", ["pool"], ["pool_shape"], name="shape"),
+        n("Gather", ["pool_shape", "zero"], ["batch"], name="gather", axis=0),
+        n("Unsqueeze", ["batch", "axes0"], ["batch1"], name="unsqueeze"),
+        n("Concat", ["batch1", "minus1"], ["flat_shape"], name="concat", axis=0),
+        n("Reshape", ["pool", "flat_shape"], ["flat"], name="flatten"),
+        n("Identity", ["flat"], ["flat_id"], name="identity"),
+        n("Gemm", ["flat_id", "fc_W", "fc_B"], ["logits"], name="fc", transB=1),
+    ]
+    inits += [init("clip_min", np.float32(0.0)), init("clip_max", np.float32(6.0)),
+              const_i64("zero", 0), const_i64("axes0", [0]), const_i64("minus1", [-1]),
+              init("fc_W", randn(10, 16, scale=0.25)), init("fc_B", randn(10, scale=0.1))]
+    m = model(nodes, [vi("x", TP.FLOAT, [1, 4, 10, 10])], [vi("logits", TP.FLOAT, [1, 10])], inits)
+    add("resnet_block", m, {"x": randn(1, 4, 10, 10)},
+        "A small ResNet (static batch 1): Conv-BN-Relu stem; a basic block with an identity "
+        "shortcut; a stride-2 block with a 1x1 Conv-BN downsample shortcut (Add operands swapped); "
+        "head Conv-Clip(0,6 as inputs)-Dropout-GlobalAveragePool, Shape-Gather-Unsqueeze-Concat-"
+        "Reshape flatten, Identity, Gemm. Every graph pass (src/passes/) fires on it. Opset 17.")
+
+
 # ---------------------------------------------------------------- run & write
 def make_session(path, level):
     so = ort.SessionOptions()
@@ -501,7 +558,7 @@ def reference_outputs(m, path, feeds):
 def main():
     for fn in [m_init_raw_data, m_init_typed_fields, m_init_external_data, m_dims_symbolic_static,
                m_opset_variants, m_invalid, m_cast_chain, m_shape_arith, m_ops_conv_pool,
-               m_ops_gemm_matmul, m_ops_elementwise, m_ops_softmax_shape]:
+               m_ops_gemm_matmul, m_ops_elementwise, m_ops_softmax_shape, m_resnet_block]:
         fn()
 
     os.makedirs(MODEL_DIR, exist_ok=True)

@@ -1,7 +1,10 @@
 // Session: a model compiled for a device, ready to run.
 //
-// Session::create verifies the graph, infers shapes, chooses a kernel for
-// every node (error listing every node no kernel covers, all at once) and
+// Session::create verifies the graph, runs the graph passes of the
+// optimization level on a private copy of it (see fastserve/pass_report.h:
+// constant folding, BatchNorm folding, Conv+activation fusion; the copy
+// shares the initializers' buffers, so weights are not duplicated), infers
+// shapes, chooses a kernel for every node (error listing every node no kernel covers, all at once) and
 // runs each kernel's prepare() (attribute parsing, weight prepacking). run()
 // is const and may be called from several threads at once: per-run tensors
 // live in the call, prepared state is read-only.
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include "fastserve/graph.h"
+#include "fastserve/pass_report.h"
 #include "fastserve/status.h"
 #include "fastserve/tensor.h"
 
@@ -25,6 +29,10 @@ struct SessionOptions {
   int num_threads = 0;        // threads for intra-op parallelism; 0 = hardware concurrency
   std::string device = "cpu"; // "cpu", "cuda", "cuda:N"
   std::string max_isa;        // cap the kernel ISA: "scalar", "avx2", "avx512", "avx512vnni"; "" = host
+  // Graph passes to run before compiling, 0..3 (fastserve/pass_report.h
+  // lists what each level does): 0 runs the graph as the file describes it,
+  // 3 runs everything. Outputs agree across levels to float rounding.
+  int optimization_level = 3;
 };
 
 struct NamedTensor {
@@ -95,7 +103,11 @@ class Session {
   const std::vector<IoInfo>& outputs() const;
   // The kernel chosen for each node, in execution order.
   const std::vector<KernelChoice>& kernel_choices() const;
+  // The model as compiled: after the graph passes, with shapes inferred
+  // (fused nodes such as fastserve.FusedConv appear here).
   const Model& model() const;
+  // What each graph pass did (empty runs at level 0).
+  const PassReport& pass_report() const;
   int num_threads() const;
   // The instruction set the kernels were chosen for ("scalar", "avx2", ...):
   // the host's, capped by SessionOptions::max_isa and FASTSERVE_MAX_ISA.

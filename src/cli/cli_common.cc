@@ -71,12 +71,21 @@ void add_engine_options(CLI::App& app, EngineOptions& options) {
       ->default_val(0);
   app.add_option("--max-isa", options.max_isa, "Highest instruction set the kernels may use")
       ->check(CLI::IsMember({"scalar", "avx2", "avx512", "avx512vnni"}));
+  add_opt_level_option(app, options.opt_level);
+}
+
+void add_opt_level_option(CLI::App& app, int& level) {
+  // A short option with an attached value: "-O3" is "-O 3", as compilers spell it.
+  app.add_option("-O,--opt-level", level, "Graph optimization level: 0 none, 1 basic, 2 fusions, 3 all")
+      ->check(CLI::Range(0, kMaxOptimizationLevel))
+      ->default_val(kMaxOptimizationLevel);
 }
 
 SessionOptions session_options(const EngineOptions& options) {
   SessionOptions so;
   so.num_threads = options.threads;
   so.max_isa = options.max_isa;
+  so.optimization_level = options.opt_level;
   return so;
 }
 

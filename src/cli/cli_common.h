@@ -1,5 +1,5 @@
 // What every `fastserve` subcommand shares: exit codes, error and log
-// output, engine options (--threads, --max-isa), model loading, and the
+// output, engine options (--threads, --max-isa, -O), model loading, and the
 // small formatting helpers for text and JSON output.
 //
 // The CLI is the only layer that turns a Status into an exit code and prints.
@@ -51,8 +51,11 @@ struct Command {
 struct EngineOptions {
   int threads = 0;      // 0 = one per core
   std::string max_isa;  // "" = what the host supports
+  int opt_level = 3;    // graph passes: -O0 (none) .. -O3 (all); SessionOptions::optimization_level
 };
 void add_engine_options(CLI::App& app, EngineOptions& options);
+// -O0..-O3 / --opt-level N (default 3), shared by the commands that compile a model.
+void add_opt_level_option(CLI::App& app, int& level);
 SessionOptions session_options(const EngineOptions& options);
 
 // Loads and compiles a model: errors come back with their own codes

@@ -1,21 +1,27 @@
 // `fastserve inspect`: what a model holds and whether FastServe can run it.
 //
-//   fastserve inspect --model M [--json]
+//   fastserve inspect --model M [--json] [--passes] [--optimized] [-O N]
 //
 // Prints inputs/outputs (symbolic dims by name), producer, opset imports,
 // metadata, the op histogram, parameter count and bytes (initializers), an
 // estimated FLOP count per sample (graph/flops.h) and the nodes no
 // registered kernel covers on this CPU. Loading does not compile a session,
 // so a model with unsupported ops can still be inspected.
+// --passes runs the graph passes of level -O (default 3) and prints what
+// each did; --optimized shows everything above for the optimized graph,
+// plus its node list.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <map>
 
 #include "cli/commands.h"
+#include "cli/pass_report_text.h"
 #include "core/cpu_features.h"
+#include "core/thread_pool.h"
 #include "graph/flops.h"
 #include "runtime/kernel_registry.h"
+#include "runtime/optimize_model.h"
 
 namespace fastserve::cli {
 namespace {
@@ -23,7 +29,21 @@ namespace {
 struct InspectOptions {
   std::string model;
   bool json = false;
+  bool passes = false;     // print the pass report
+  bool optimized = false;  // inspect the optimized graph, with its node list
+  int opt_level = kMaxOptimizationLevel;
 };
+
+// The model after the passes of opts.opt_level, and what they did. Runs on a
+// copy (shares the weights) and compiles nothing, so unsupported ops are fine.
+Result<std::pair<std::shared_ptr<Model>, PassReport>> optimize(const Model& model, const InspectOptions& opts) {
+  auto copy = std::make_shared<Model>(model);
+  ThreadPool pool(1);
+  PlanOptions plan;
+  plan.isa = host_isa();
+  FS_ASSIGN_OR_RETURN(PassReport report, optimize_model(*copy, opts.opt_level, plan, KernelRegistry::global(), pool));
+  return std::make_pair(std::move(copy), std::move(report));
+}
 
 struct UncoveredNode {
   std::string op_type;
@@ -90,7 +110,7 @@ Params parameters(const Graph& g) {
 std::string domain_name(const std::string& d) { return d.empty() ? "ai.onnx" : d; }
 
 void print_json(const InspectOptions& opts, const Model& m, const FlopsEstimate& flops,
-                const std::vector<UncoveredNode>& uncovered) {
+                const std::vector<UncoveredNode>& uncovered, const PassReport* report) {
   const Graph& g = m.graph;
   auto io = [&](const std::vector<ValueId>& ids) {
     std::string s = "[";
@@ -142,14 +162,17 @@ void print_json(const InspectOptions& opts, const Model& m, const FlopsEstimate&
                        json_string(uncovered[i].op_type), json_string(uncovered[i].node),
                        json_string(uncovered[i].reason));
   }
-  out += "]}";
+  out += "]";
+  if (opts.passes && report != nullptr) out += ",\"passes\":" + pass_report_json(*report);
+  if (opts.optimized) out += ",\"graph_nodes\":" + node_list_json(g);
+  out += "}";
   fmt::print("{}\n", out);
 }
 
 void print_text(const InspectOptions& opts, const Model& m, const FlopsEstimate& flops,
-                const std::vector<UncoveredNode>& uncovered) {
+                const std::vector<UncoveredNode>& uncovered, const PassReport* report) {
   const Graph& g = m.graph;
-  fmt::print("model: {}\n", opts.model);
+  fmt::print("model: {}{}\n", opts.model, opts.optimized ? fmt::format(" (optimized, level {})", opts.opt_level) : "");
   fmt::print("producer: {}{}{} (ir_version {})\n", m.producer_name.empty() ? "?" : m.producer_name,
              m.producer_version.empty() ? "" : " ", m.producer_version, m.ir_version);
   std::string opsets;
@@ -194,17 +217,27 @@ void print_text(const InspectOptions& opts, const Model& m, const FlopsEstimate&
       fmt::print("  {} (node '{}'): {}\n", u.op_type, u.node, u.reason);
     }
   }
+  if (opts.passes && report != nullptr) fmt::print("{}", pass_report_text(*report));
+  if (opts.optimized) fmt::print("nodes ({}):\n{}", g.nodes.size(), node_list_text(g));
 }
 
 int run(const InspectOptions& opts) {
   Result<std::shared_ptr<Model>> model = load_model(opts.model);
   if (!model.ok()) return report_error(model.status());
-  const FlopsEstimate flops = estimate_flops(**model);
-  const std::vector<UncoveredNode> uncovered = uncovered_nodes(**model);
+  std::shared_ptr<const Model> shown = *model;
+  PassReport report;
+  if (opts.passes || opts.optimized) {
+    auto optimized = optimize(**model, opts);
+    if (!optimized.ok()) return report_error(optimized.status());
+    report = std::move(optimized->second);
+    if (opts.optimized) shown = std::move(optimized->first);
+  }
+  const FlopsEstimate flops = estimate_flops(*shown);
+  const std::vector<UncoveredNode> uncovered = uncovered_nodes(*shown);
   if (opts.json) {
-    print_json(opts, **model, flops, uncovered);
+    print_json(opts, *shown, flops, uncovered, &report);
   } else {
-    print_text(opts, **model, flops, uncovered);
+    print_text(opts, *shown, flops, uncovered, &report);
   }
   return kExitOk;
 }
@@ -216,6 +249,9 @@ Command add_inspect_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("inspect", "Show a model's inputs, outputs, ops, size, FLOPs and coverage");
   sub->add_option("--model,-m", opts->model, "ONNX model file")->required();
   sub->add_flag("--json", opts->json, "Print one JSON object instead of text");
+  sub->add_flag("--passes", opts->passes, "Run the graph passes and show what each changed");
+  sub->add_flag("--optimized", opts->optimized, "Inspect the graph after the passes, with its node list");
+  add_opt_level_option(*sub, opts->opt_level);
   return {sub, [opts] { return run(*opts); }};
 }
 

@@ -41,20 +41,30 @@ bool is_one_per_element(std::string_view op) {
   return kOps.count(op) != 0;
 }
 
+int64_t conv_flops(const Node& n, const NodeShapes& s, bool transpose) {
+  const Shape* x = s.input(0);
+  const Shape* w = s.input(1);
+  const Shape* y = s.output(0);
+  if (!x || !w || !y || w->rank() < 2) return -1;
+  // W is [M, C/group, k...] for Conv and [C, M/group, k...] for ConvTranspose:
+  // either way dim 1 times the kernel is the fan each MAC count multiplies.
+  const int64_t per = product(w->dims(), 1);
+  const int64_t macs = (transpose ? x->numel() : y->numel()) * per;
+  return 2 * macs + (has_input(n, 2) ? y->numel() : 0);
+}
+
 int64_t count_flops(const Node& n, const NodeShapes& s) {
   const std::string_view op = n.op_type;
-  if (!n.domain.empty()) return 0;
-  if (op == "Conv" || op == "ConvTranspose") {
-    const Shape* x = s.input(0);
-    const Shape* w = s.input(1);
+  if (n.domain == kFastServeDomain && op == "FusedConv") {
+    // The convolution, plus one per output element for the residual and the activation.
+    const int64_t conv = conv_flops(n, s, false);
     const Shape* y = s.output(0);
-    if (!x || !w || !y || w->rank() < 2) return -1;
-    // W is [M, C/group, k...] for Conv and [C, M/group, k...] for ConvTranspose:
-    // either way dim 1 times the kernel is the fan each MAC count multiplies.
-    const int64_t per = product(w->dims(), 1);
-    const int64_t macs = (op == "Conv" ? y->numel() : x->numel()) * per;
-    return 2 * macs + (has_input(n, 2) ? y->numel() : 0);
+    if (conv < 0 || !y) return -1;
+    const Attribute* act = n.attr("activation");
+    return conv + (has_input(n, 3) ? y->numel() : 0) + (act != nullptr && !act->s.empty() ? y->numel() : 0);
   }
+  if (!n.domain.empty()) return 0;
+  if (op == "Conv" || op == "ConvTranspose") return conv_flops(n, s, op == "ConvTranspose");
   if (op == "Gemm") {
     const Shape* a = s.input(0);
     const Shape* y = s.output(0);
@@ -132,7 +142,7 @@ FlopsEstimate estimate_flops(const Model& model) {
   est.per_node.reserve(g.nodes.size());
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
-    const bool known_op = n.domain.empty() && find_op_schema(n.op_type, n.domain) != nullptr;
+    const bool known_op = find_op_schema(n.op_type, n.domain) != nullptr;
     const int64_t f = known_op ? node_flops(g, n) : -1;
     est.per_node.push_back(f);
     if (f < 0) {
@@ -141,7 +151,7 @@ FlopsEstimate estimate_flops(const Model& model) {
       continue;
     }
     est.total += f;
-    est.by_op_type[n.op_type] += f;
+    est.by_op_type[n.domain.empty() ? n.op_type : n.domain + "." + n.op_type] += f;
   }
   return est;
 }

@@ -4,6 +4,7 @@
 // fvcore/ptflops "FLOPs = 2 x MACs" mode):
 //   Conv           2 * N*M*OH*OW * (C/group)*KH*KW  (+ one add per output with a bias)
 //   ConvTranspose  2 * numel(X) * (M/group)*KH*KW   (+ one add per output with a bias)
+//   fastserve.FusedConv  Conv's count + numel(Y) for the residual Z + numel(Y) for the activation
 //   Gemm           2 * M*N*K (+ M*N with C);  MatMul 2 * numel(Y) * K
 //   MaxPool/AveragePool  numel(Y) * KH*KW;  GlobalAverage/MaxPool numel(X)
 //   BatchNormalization   2 * numel(Y) (inference form: one scale, one shift)
@@ -27,7 +28,7 @@ namespace fastserve {
 struct FlopsEstimate {
   int64_t total = 0;
   std::vector<int64_t> per_node;              // graph.nodes order; -1 where shapes were unknown
-  std::map<std::string, int64_t> by_op_type;  // summed over nodes with known counts
+  std::map<std::string, int64_t> by_op_type;  // summed over nodes with known counts; "domain.Op" outside ONNX's
   // Symbolic input dims taken as 1, as "input:dim_name" ("input:batch"); "input:?" when unnamed.
   std::vector<std::string> assumed_one;
   // Nodes whose shapes could not be inferred (or whose op type is not known):

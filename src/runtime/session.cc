@@ -1,6 +1,7 @@
 // Session: options parsing plus ownership of one ExecutionPlan and one
-// ThreadPool. Compilation and execution live in compile_plan.cc and
-// executor.cc; this file only turns SessionOptions into a PlanOptions.
+// ThreadPool. Graph passes live in optimize_model.cc, compilation and
+// execution in compile_plan.cc and executor.cc; this file only turns
+// SessionOptions into a PlanOptions and an optimization level.
 #include "fastserve/session.h"
 
 #include <algorithm>
@@ -12,11 +13,13 @@
 #include "runtime/execution_plan.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/run_memory.h"
+#include "runtime/optimize_model.h"
 
 namespace fastserve {
 
 struct Session::Impl {
   ExecutionPlan plan;
+  PassReport pass_report;
   std::unique_ptr<ThreadPool> pool;  // one per session; kernels split work on it
   std::unique_ptr<RunMemory> memory = std::make_unique<RunMemory>();  // arenas + plans, shared by runs
   int num_threads = 1;
@@ -57,6 +60,15 @@ Result<int> session_threads(const SessionOptions& options, const std::string& di
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
+Result<int> session_level(const SessionOptions& options, const std::string& display) {
+  if (options.optimization_level < 0 || options.optimization_level > kMaxOptimizationLevel) {
+    return invalid_argument(display + ": SessionOptions.optimization_level must be 0.." +
+                            std::to_string(kMaxOptimizationLevel) + ", got " +
+                            std::to_string(options.optimization_level));
+  }
+  return options.optimization_level;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> model, const SessionOptions& options) {
@@ -66,11 +78,22 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
   FS_ASSIGN_OR_RETURN(plan_options.device, session_device(options, display));
   FS_ASSIGN_OR_RETURN(plan_options.isa, session_isa(options, display));
   FS_ASSIGN_OR_RETURN(plan_options.num_threads, session_threads(options, display));
+  FS_ASSIGN_OR_RETURN(const int level, session_level(options, display));
 
   auto impl = std::make_unique<Impl>();
-  FS_ASSIGN_OR_RETURN(impl->plan, compile_plan(*model, plan_options, KernelRegistry::global()));
   impl->num_threads = plan_options.num_threads;
-  impl->pool = std::make_unique<ThreadPool>(plan_options.num_threads);
+  impl->pool = std::make_unique<ThreadPool>(plan_options.num_threads);  // constant folding runs kernels on it
+  const KernelRegistry& registry = KernelRegistry::global();
+  std::shared_ptr<const Model> compiled = model;
+  if (level > 0) {
+    // Copying a Model copies Tensor handles, not weight bytes.
+    auto optimized = std::make_shared<Model>(*model);
+    FS_ASSIGN_OR_RETURN(impl->pass_report, optimize_model(*optimized, level, plan_options, registry, *impl->pool));
+    compiled = std::move(optimized);
+  } else {
+    impl->pass_report.nodes_before = impl->pass_report.nodes_after = static_cast<int64_t>(model->graph.nodes.size());
+  }
+  FS_ASSIGN_OR_RETURN(impl->plan, compile_plan(*compiled, plan_options, registry));
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 
@@ -95,6 +118,7 @@ const std::vector<IoInfo>& Session::inputs() const { return impl_->plan.inputs; 
 const std::vector<IoInfo>& Session::outputs() const { return impl_->plan.outputs; }
 const std::vector<KernelChoice>& Session::kernel_choices() const { return impl_->plan.kernel_choices; }
 const Model& Session::model() const { return *impl_->plan.model; }
+const PassReport& Session::pass_report() const { return impl_->pass_report; }
 int Session::num_threads() const { return impl_->num_threads; }
 const char* Session::isa() const { return isa_name(impl_->plan.isa); }
 

@@ -48,6 +48,21 @@ TEST(Flops, ConvCountsTwoPerMacPlusBiasAndHonoursGroups) {
   EXPECT_EQ(node_flops(g, n), 2 * 588 * 18);
 }
 
+TEST(Flops, FusedConvAddsOnePerOutputForTheResidualAndTheActivation) {
+  Graph g;
+  // Y [1,4,5,5] = 100 outputs, W [4,3,3,3] = 27 MACs each, with bias.
+  Node n = make_node("FusedConv",
+                     {add_value(g, "x", {1, 3, 5, 5}), add_const(g, "w", {4, 3, 3, 3}), add_const(g, "b", {4})},
+                     {add_value(g, "y", {1, 4, 5, 5})}, {testing::attr_ints("pads", {1, 1, 1, 1})});
+  n.domain = "fastserve";
+  EXPECT_EQ(node_flops(g, n), 2 * 100 * 27 + 100);
+  n.inputs.push_back(add_value(g, "z", {1, 4, 5, 5}));
+  n.attributes.push_back(testing::attr_string("activation", "Relu"));
+  EXPECT_EQ(node_flops(g, n), 2 * 100 * 27 + 100 + 100 + 100);
+  n.domain = "com.other";  // another domain's FusedConv is not ours to count
+  EXPECT_EQ(node_flops(g, n), 0);
+}
+
 TEST(Flops, ConvTransposeCountsPerInputElement) {
   Graph g;
   // X [1,3,4,4] = 48 inputs, each spread over W [3, M/group=2, 3, 3] = 18 outputs.

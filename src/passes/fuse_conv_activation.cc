@@ -1,0 +1,219 @@
+// fuse_conv_activation: Conv [-> Add (residual)] [-> activation] becomes one
+// fastserve.FusedConv (graph/ops_fastserve.def): Y = act(Conv(X, W) + B + Z).
+//
+// The chain is matched from each float32 Conv:
+//   * Add: the Conv's output is read by an Add alone, and the Add's other
+//     operand (either order) has exactly the Conv output's shape, static
+//     but for a dynamic batch dim in both (no broadcasting: FusedConv adds
+//     Z element for element). It becomes Z.
+//   * then an activation the Add's (or Conv's) output alone feeds: Relu,
+//     Clip, LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish, with its
+//     parameters from attributes (or, for Clip from opset 11, from constant
+//     min/max inputs; a missing bound is the float limit).
+// Fusing saves a pass over the output per fused node (the kernel applies Z
+// and the activation while the tile is in registers) and the intermediate
+// tensors.
+//
+// The fused node takes the place and the name of the last node it replaces
+// and writes that node's output value, so graph outputs keep their names and
+// the node order stays topological. The model imports {"fastserve": 1}.
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "graph/fused_activation.h"
+#include "graph/op_schema.h"
+#include "passes/graph_edit.h"
+#include "passes/pass_manager.h"
+
+namespace fastserve {
+namespace {
+
+constexpr int64_t kFusedOpsetVersion = 1;
+
+bool default_domain(const Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; }
+
+struct ActivationAttrs {
+  std::string name;
+  std::vector<float> params;
+};
+
+float float_attr(const Node& n, const char* name, float def) {
+  const Attribute* a = n.attr(name);
+  return a != nullptr && a->kind == Attribute::Kind::kFloat ? a->f : def;
+}
+
+// Clip's bounds: attributes before opset 11, optional constant scalar inputs
+// after. Nullopt when a bound is not a known float32 scalar.
+std::optional<ActivationAttrs> clip_attrs(const Model& model, const Node& n) {
+  float lo = std::numeric_limits<float>::lowest();
+  float hi = std::numeric_limits<float>::max();
+  if (model.opset() < 11) {
+    lo = float_attr(n, "min", lo);
+    hi = float_attr(n, "max", hi);
+  } else {
+    for (size_t i = 1; i < 3 && i < n.inputs.size(); ++i) {
+      if (n.inputs[i] == kNoValue) continue;
+      const Tensor* t = constant_input(model.graph, n, i);
+      if (t == nullptr || t->dtype() != DType::kF32 || t->numel() != 1) return std::nullopt;
+      (i == 1 ? lo : hi) = t->data<float>()[0];
+    }
+  }
+  // min > max (ONNX then outputs max everywhere) is not a FusedConv Clip; NaN never is.
+  if (std::isnan(lo) || std::isnan(hi) || lo > hi) return std::nullopt;
+  return ActivationAttrs{"Clip", {lo, hi}};
+}
+
+// The FusedConv activation attributes for the node, or nullopt when it is
+// not an activation FusedConv applies.
+std::optional<ActivationAttrs> match_activation(const Model& model, const Node& n) {
+  if (!default_domain(n) || n.inputs.empty() || n.outputs.size() != 1) return std::nullopt;
+  const std::string& op = n.op_type;
+  if (op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "HardSwish") return ActivationAttrs{op, {}};
+  if (op == "LeakyRelu") return ActivationAttrs{op, {float_attr(n, "alpha", 0.01f)}};
+  if (op == "HardSigmoid") return ActivationAttrs{op, {float_attr(n, "alpha", 0.2f), float_attr(n, "beta", 0.5f)}};
+  if (op == "Clip") return clip_attrs(model, n);
+  return std::nullopt;
+}
+
+bool is_f32(const Value& v) { return v.dtype == DType::kF32; }
+
+// Equal shapes, with one allowance: dim 0 (the batch) may be unknown in both,
+// as in every model exported with a dynamic batch, where the two operands of
+// a residual Add both carry the input's batch. Every other dim must be known
+// and equal. Should the batches differ at run time anyway (an Add that
+// broadcasts over the batch), FusedConv's shape check stops the run with an
+// error naming the node instead of computing something else.
+bool same_shape_up_to_batch(const Value& a, const Value& b) {
+  if (!a.shape_known || !b.shape_known || a.shape.rank() != b.shape.rank() || a.shape.rank() == 0) return false;
+  for (size_t i = 0; i < a.shape.rank(); ++i) {
+    const bool both_unknown_batch = i == 0 && a.shape[i] == kUnknownDim && b.shape[i] == kUnknownDim;
+    if (both_unknown_batch) continue;
+    if (a.shape[i] == kUnknownDim || a.shape[i] != b.shape[i]) return false;
+  }
+  return true;
+}
+
+class ConvFuser {
+ public:
+  ConvFuser(Model& model, PassContext& ctx)
+      : model_(model), g_(model.graph), ctx_(ctx), consumers_(consumers_of(g_)),
+        is_output_(graph_output_flags(g_)), removed_(g_.nodes.size(), false) {}
+
+  Status run() {
+    auto imported = model_.opsets.find(std::string(kFastServeDomain));
+    if (imported != model_.opsets.end() && imported->second != kFusedOpsetVersion) {
+      return ok_status();  // a fastserve opset we do not know: leave the model as it is
+    }
+    for (size_t n = 0; n < g_.nodes.size(); ++n) {
+      if (!removed_[n]) try_fuse(n);
+    }
+    if (any_) {
+      model_.opsets[std::string(kFastServeDomain)] = kFusedOpsetVersion;
+      remove_nodes(g_, removed_);
+    }
+    return ok_status();
+  }
+
+ private:
+  const Value& value(ValueId id) const { return g_.values[static_cast<size_t>(id)]; }
+
+  // The live node that alone reads `id`, or -1.
+  int32_t reader_of(ValueId id) const {
+    const int32_t r = sole_consumer(consumers_, is_output_, id);
+    return r >= 0 && !removed_[static_cast<size_t>(r)] ? r : -1;
+  }
+
+  // The Add's other operand when `add` adds `cur` to a value of cur's exact
+  // static shape; kNoValue otherwise.
+  ValueId residual_operand(const Node& add, ValueId cur) const {
+    if (!default_domain(add) || add.op_type != "Add" || add.inputs.size() != 2 || add.outputs.size() != 1) {
+      return kNoValue;
+    }
+    const ValueId other = add.inputs[0] == cur ? add.inputs[1] : add.inputs[0];
+    if (other == kNoValue || other == cur || (add.inputs[0] != cur && add.inputs[1] != cur)) return kNoValue;
+    const Value& c = value(cur);
+    const Value& z = value(other);
+    if (!is_f32(z) || !same_shape_up_to_batch(c, z)) return kNoValue;
+    return other;
+  }
+
+  void try_fuse(size_t n) {
+    const Node& conv = g_.nodes[n];
+    if (!default_domain(conv) || conv.op_type != "Conv" || conv.outputs.size() != 1 || conv.inputs.size() < 2 ||
+        !is_f32(value(conv.outputs[0]))) {
+      return;
+    }
+    std::vector<size_t> chain = {n};  // nodes replaced, in order
+    std::vector<std::string> ops = {op_key(conv)};
+    ValueId cur = conv.outputs[0];
+    ValueId z = kNoValue;
+    int32_t r = reader_of(cur);
+    if (r >= 0) {
+      const Node& add = g_.nodes[static_cast<size_t>(r)];
+      z = residual_operand(add, cur);
+      if (z != kNoValue) {
+        chain.push_back(static_cast<size_t>(r));
+        ops.push_back(op_key(add));
+        cur = add.outputs[0];
+        r = reader_of(cur);
+      }
+    }
+    std::optional<ActivationAttrs> act;
+    if (r >= 0 && g_.nodes[static_cast<size_t>(r)].inputs[0] == cur) {
+      act = match_activation(model_, g_.nodes[static_cast<size_t>(r)]);
+      if (act) {
+        chain.push_back(static_cast<size_t>(r));
+        ops.push_back(op_key(g_.nodes[static_cast<size_t>(r)]));
+        cur = g_.nodes[static_cast<size_t>(r)].outputs[0];
+      }
+    }
+    if (chain.size() == 1) return;
+
+    const size_t last = chain.back();
+    Node fused;
+    fused.name = g_.nodes[last].name.empty() ? conv.name : g_.nodes[last].name;
+    fused.op_type = "FusedConv";
+    fused.domain = std::string(kFastServeDomain);
+    fused.inputs = {conv.inputs[0], conv.inputs[1], conv.inputs.size() > 2 ? conv.inputs[2] : kNoValue};
+    if (z != kNoValue) fused.inputs.push_back(z);
+    while (fused.inputs.size() > 2 && fused.inputs.back() == kNoValue) fused.inputs.pop_back();
+    fused.outputs = {cur};
+    fused.attributes = conv.attributes;
+    if (act) {
+      Attribute a;
+      a.name = "activation";
+      a.kind = Attribute::Kind::kString;
+      a.s = act->name;
+      fused.attributes.push_back(std::move(a));
+      if (!act->params.empty()) {
+        Attribute p;
+        p.name = "activation_params";
+        p.kind = Attribute::Kind::kFloats;
+        p.floats = act->params;
+        fused.attributes.push_back(std::move(p));
+      }
+    }
+    for (size_t i : chain) removed_[i] = i != last;
+    g_.nodes[last] = std::move(fused);
+    any_ = true;
+    ops.push_back(op_key(g_.nodes[last]));
+    ctx_.note_rewrite(ops);
+  }
+
+  Model& model_;
+  Graph& g_;
+  PassContext& ctx_;
+  std::vector<std::vector<int32_t>> consumers_;
+  std::vector<bool> is_output_;
+  std::vector<bool> removed_;
+  bool any_ = false;
+};
+
+}  // namespace
+
+Status fuse_conv_activation(Model& model, PassContext& ctx) { return ConvFuser(model, ctx).run(); }
+
+}  // namespace fastserve

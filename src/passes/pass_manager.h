@@ -1,0 +1,95 @@
+// The graph pass framework: the passes, their order, and the context they
+// get from the layer above.
+//
+// A pass rewrites a Model in place (the session's private copy; initializer
+// Tensors share their buffers, so the copy is cheap). Passes take the Model
+// rather than only its Graph because they need its opsets (Clip reads min/max
+// from attributes before opset 11 and from inputs after) and add opset
+// imports (fastserve.FusedConv needs {"fastserve": 1}).
+//
+// Passes live below the runtime and never include it or the kernels; what
+// they need from above (evaluating a node for constant folding) comes in
+// through PassContext, filled by the runtime (runtime/optimize_model.h).
+//
+// The order (run_passes runs each pass whose min_level <= level):
+//   round-based, repeated until a round changes nothing (at most kMaxRounds):
+//     1 eliminate_identity    (level 1)
+//     2 fold_constants        (level 1)
+//     3 eliminate_dead_code   (level 1)
+//   then once:
+//     4 fold_batchnorm        (level 2)  before the fusion, so Conv-BN-Relu
+//     5 fuse_conv_activation  (level 2)  becomes one FusedConv
+//     6 eliminate_dead_code   (level 1)  drops the weights the fusions replaced
+// Shapes are inferred before the first pass and again after each one
+// (passes match on static shapes), and the graph is verified after each
+// pass, so a pass that breaks the graph is named rather than surfacing as a
+// crash in the executor.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fastserve/graph.h"
+#include "fastserve/pass_report.h"
+#include "fastserve/status.h"
+
+namespace fastserve {
+
+// Evaluates one node whose present inputs are all known (`inputs` is aligned
+// with node.inputs; an undefined Tensor for an omitted optional input).
+// Returns one Tensor per node output (undefined for omitted outputs). The
+// runtime implements it by running the node's registered kernel, so a folded
+// value equals what the unoptimized model computes.
+using NodeEvaluator =
+    std::function<Result<std::vector<Tensor>>(const Model& model, const Node& node, std::span<const Tensor> inputs)>;
+
+struct PassContext {
+  // Null: fold_constants folds only Constant nodes and Shape of static shapes.
+  NodeEvaluator evaluate_node;
+  // fold_constants leaves a node alone when an output would exceed this many
+  // bytes and be larger than its inputs (ConstantOfShape/Expand/Tile-like
+  // blowups would cost memory and load time for nothing).
+  int64_t max_folded_blowup_bytes = int64_t{16} << 20;
+
+  // Filled by the running pass: one call per rewrite, naming the op types of
+  // the nodes it removed, replaced or created ("Conv", "fastserve.FusedConv").
+  void note_rewrite(std::initializer_list<std::string_view> op_types);
+  void note_rewrite(const std::vector<std::string>& op_types);
+  int64_t rewrites = 0;
+  std::set<std::string> touched_ops;
+};
+
+using PassFn = Status (*)(Model& model, PassContext& ctx);
+
+struct Pass {
+  const char* name;
+  int min_level;      // runs when the optimization level is >= this
+  bool fixed_point;   // part of the leading group repeated until nothing changes
+  PassFn run;
+};
+
+// The passes, in the order run_passes runs them (the table above).
+std::span<const Pass> all_passes();
+
+// Runs every pass of `level` (0..kMaxOptimizationLevel) on the model and
+// returns what each did. Level 0 returns an empty report without touching
+// the model. The model must verify; errors name the model and the pass.
+Result<PassReport> run_passes(Model& model, int level, PassContext& ctx);
+// The same with another pass table (tests drive the rounds and the checks
+// between passes with passes of their own).
+Result<PassReport> run_passes(Model& model, int level, PassContext& ctx, std::span<const Pass> passes);
+
+// The passes (one file each in src/passes/).
+Status eliminate_identity(Model& model, PassContext& ctx);
+Status fold_constants(Model& model, PassContext& ctx);
+Status eliminate_dead_code(Model& model, PassContext& ctx);
+Status fold_batchnorm(Model& model, PassContext& ctx);
+Status fuse_conv_activation(Model& model, PassContext& ctx);
+
+}  // namespace fastserve
