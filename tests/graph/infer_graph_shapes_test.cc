@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <string_view>
+
 #include "fastserve/graph.h"
 #include "graph/op_schema.h"
 #include "tests/graph/tiny_graph.h"
@@ -13,14 +15,23 @@ const Value& value_of(const Model& m, const std::string& name) {
   return m.graph.values[static_cast<size_t>(m.graph.find_value(name))];
 }
 
-TEST(OpSchema, TableCoversOpsDefAndLooksUpDefaultDomainOnly) {
+TEST(OpSchema, TableCoversOpsDefAndLooksUpEachOpInItsOwnDomain) {
   std::span<const OpSchema> all = all_op_schemas();
   EXPECT_EQ(all.size(), static_cast<size_t>(OpKind::kCount));
   for (size_t i = 0; i < all.size(); ++i) {
     EXPECT_EQ(static_cast<size_t>(all[i].kind), i);
     EXPECT_NE(all[i].infer, nullptr);
-    EXPECT_EQ(find_op_schema(all[i].op_type, ""), &all[i]);
-    EXPECT_EQ(find_op_schema(all[i].op_type, "ai.onnx"), &all[i]);
+    EXPECT_EQ(find_op_schema(all[i].op_type, all[i].domain), &all[i]) << all[i].op_type;
+    if (std::string_view(all[i].domain).empty()) {
+      // Default-domain ops (ops.def): found under "" and "ai.onnx" only.
+      EXPECT_EQ(find_op_schema(all[i].op_type, "ai.onnx"), &all[i]) << all[i].op_type;
+      EXPECT_EQ(find_op_schema(all[i].op_type, kFastServeDomain), nullptr) << all[i].op_type;
+    } else {
+      // FastServe's own ops (ops_fastserve.def): never in the default domain.
+      EXPECT_EQ(std::string_view(all[i].domain), kFastServeDomain) << all[i].op_type;
+      EXPECT_EQ(find_op_schema(all[i].op_type, ""), nullptr) << all[i].op_type;
+      EXPECT_EQ(find_op_schema(all[i].op_type, "ai.onnx"), nullptr) << all[i].op_type;
+    }
     EXPECT_EQ(find_op_schema(all[i].op_type, "com.microsoft"), nullptr);
   }
   const OpSchema* relu = find_op_schema("Relu", "");
