@@ -1,17 +1,34 @@
-// conv_f32_im2col_gemm__{avx512,avx2,portable}: 1-D and 2-D Conv on the GEMM
-// engine, FP32, NCHW (groups, strides, dilations, pads, auto_pad, bias).
+// GEMM-based 1-D / 2-D convolution, FP32, NCHW, for Conv and
+// fastserve.FusedConv (groups, strides, dilations, pads, auto_pad, bias,
+// residual Z, fused activation):
 //
-// Per image and group: Y_g[Mg, OH*OW] = W_g[Mg, Cg*kh*kw] * B + bias, where
-//   * 1x1, stride 1, no padding: B is the input itself ([Cg, H*W]);
-//   * otherwise B is im2col of the input, written straight into packed-B
-//     panels (im2col.h), split over the pool.
-// The weights are A: packed once per group at prepare() when constant. The
-// bias is the GEMM's per-row epilogue. 3-D convs go to the reference.
+//   conv_f32_1x1_gemm__{avx512,avx2,portable}     1x1 kernels
+//   conv_f32_im2col_gemm__{avx512,avx2,portable}  everything else (fallback)
+//
+// Which node gets which algorithm (these two, Winograd, depthwise) is the
+// heuristic in conv_algo.cc (docs/kernels.md); the im2col descriptors take
+// any node the others refuse.
+//
+// Per image and group: Y_g[Mg, OH*OW] = W_g[Mg, Cg*kh*kw] * B_g + bias, where
+//   * 1x1, stride 1, no padding: B is the input itself ([Cg, H*W]), only
+//     copied into the packed panels the GEMM microkernel reads;
+//   * otherwise B is im2col of the input (for a strided 1x1: the gathered
+//     pixels), written straight into packed-B panels (im2col.h).
+// W is the GEMM's A operand, packed once per group at prepare() when
+// constant. The output is cut into a grid of tasks (column blocks of B sized
+// to stay in L2 (wider when W itself is large), and row blocks of W when the
+// image is too small to give every thread columns); each task packs or
+// gathers its own B block, runs one serial GEMM on it, and applies the
+// epilogue (conv_epilogue.h) to the block it just wrote. 3-D convs go to the
+// reference.
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "kernels/cpu/conv/conv_algo.h"
+#include "kernels/cpu/conv/conv_epilogue.h"
 #include "kernels/cpu/conv/conv_plan.h"
 #include "kernels/cpu/conv/im2col.h"
 #include "kernels/cpu/gemm/gemm.h"
@@ -20,24 +37,32 @@
 namespace fastserve {
 namespace {
 
-struct ConvState {
+// Floats of one task's B block (128 KiB): with the MC x KC block of A the
+// GEMM keeps in L2 (~120 KiB) and the C block, it fits a 512 KiB L2.
+constexpr int64_t kBlockFloats = int64_t{1} << 15;
+// Below this many multiply-adds one thread is faster than waking the pool.
+constexpr int64_t kMinParallelMacs = int64_t{1} << 16;
+// thread_scratch slots (slot 0 is the GEMM's own packing buffer).
+constexpr int kSlotPackedA = 1;   // W packed per run when it is not constant (caller thread)
+constexpr int kSlotSharedB = 2;   // B packed once for all tasks (caller thread)
+constexpr int kSlotTaskB = 3;     // one task's B block (each worker thread)
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Start of part i when `total` items are split into `parts` near-equal parts.
+int64_t split_point(int64_t i, int64_t parts, int64_t total) { return i * total / parts; }
+
+struct GemmConvState {
   const GemmUkernel* uk = nullptr;
   WindowAttrs attrs;
   int64_t group = 1;
   std::vector<AlignedFloats> packed_w;  // per group, when W is constant
+  ConvActivation act;
 };
 
-bool accepts_conv_2d(const NodeView& node) {
-  if (!node.has_input(1) || !node.input(1).shape_known || node.input_dtype(1) != DType::kF32) return false;
-  if (node.has_input(2) && node.input_dtype(2) != DType::kF32) return false;
-  const Shape& w = node.input(1).shape;
-  if (w.rank() != 3 && w.rank() != 4) return false;
-  return w.is_static();
-}
-
-Status prepare_conv(const NodeView& node, PrepareContext& ctx, const GemmUkernel& uk) {
-  auto st = std::make_shared<ConvState>();
-  st->uk = &uk;
+Status prepare_gemm_conv(const NodeView& node, PrepareContext& ctx, Isa isa) {
+  auto st = std::make_shared<GemmConvState>();
+  st->uk = &gemm_ukernel_for_isa(isa);
   const Shape& ws = node.input(1).shape;
   const size_t nd = ws.rank() - 2;
   FS_ASSIGN_OR_RETURN(st->attrs, parse_window_attrs(node, nd, std::vector<int64_t>(ws.dims().begin() + 2, ws.dims().end())));
@@ -46,11 +71,12 @@ Status prepare_conv(const NodeView& node, PrepareContext& ctx, const GemmUkernel
     return node.error(StatusCode::kInvalidArgument, "group " + std::to_string(st->group) + " does not divide W " +
                                                         ws.to_string());
   }
+  FS_ASSIGN_OR_RETURN(st->act, parse_conv_activation(node, isa));
   if (const Tensor* w = node.input_value(1); w != nullptr) {
     const int64_t mg = ws[0] / st->group;
     const int64_t k = w->numel() / ws[0];
     for (int64_t g = 0; g < st->group; ++g) {
-      st->packed_w.push_back(pack_a(uk, mg, k, GemmOperand{w->data<float>() + g * mg * k, k, false}));
+      st->packed_w.push_back(pack_a(*st->uk, mg, k, GemmOperand{w->data<float>() + g * mg * k, k, false}));
     }
   }
   ctx.state = std::move(st);
@@ -58,81 +84,178 @@ Status prepare_conv(const NodeView& node, PrepareContext& ctx, const GemmUkernel
 }
 
 template <Isa kIsa>
-Status prepare_conv_for(const NodeView& node, PrepareContext& ctx) {
-  return prepare_conv(node, ctx, gemm_ukernel_for_isa(kIsa));
+Status prepare_gemm_conv_for(const NodeView& node, PrepareContext& ctx) {
+  return prepare_gemm_conv(node, ctx, kIsa);
 }
 
-Status run_conv(const KernelContext& ctx) {
-  const ConvState& st = ctx.state_as<ConvState>();
+// The task grid of one image-group GEMM [m x k] * [k x n].
+struct TaskGrid {
+  int64_t m_blocks = 1, n_blocks = 1;
+  bool shared_b = false;  // B packed once up front (row blocks share it)
+};
+
+TaskGrid plan_task_grid(int64_t m, int64_t n, int64_t k, const GemmUkernel& uk, int threads) {
+  const int64_t m_panels = ceil_div(m, uk.mr);
+  const int64_t n_panels = ceil_div(n, uk.nr);
+  // Each column block streams all of A (the weights) once more, so when A
+  // is large the blocks grow with it (to a quarter of A: measured on
+  // ResNet-50's 256- and 512-channel layers, between keeping B in L2 and
+  // re-reading A).
+  const int64_t block_floats = std::max(kBlockFloats, m * k / 4);
+  const int64_t block_panels = std::max<int64_t>(1, block_floats / (std::max<int64_t>(k, 1) * uk.nr));
+  TaskGrid grid;
+  grid.n_blocks = ceil_div(n_panels, block_panels);
+  if (threads <= 1 || m * n * k < kMinParallelMacs) return grid;
+  if (n_panels >= 4 * threads) {
+    // Enough columns: split them only, into a multiple of the thread count
+    // (panels spread evenly, so blocks differ by at most one panel).
+    grid.n_blocks = std::min(n_panels, ceil_div(std::max<int64_t>(grid.n_blocks, threads), threads) * threads);
+    return grid;
+  }
+  // A small image (e.g. 7x7 at the end of ResNet): split the output channels.
+  grid.m_blocks = std::min<int64_t>(threads, m_panels);
+  grid.shared_b = grid.m_blocks > 1;
+  return grid;
+}
+
+// Everything one image-group GEMM needs.
+struct GroupGemm {
+  const GemmUkernel* uk;
+  const Conv2dPlan* plan;
+  int64_t m, n, k;
+  const float* x;              // the group's first input channel
+  const float* a_packed;       // packed W of the group
+  const float* bias;           // Mg values or null
+  const float* z;              // residual block (Y's layout) or null
+  float* y;                    // the group's first output channel
+  const float* b_shared;       // whole packed B, or null
+  const ConvActivation* act;
+};
+
+void run_task(const GroupGemm& g, const TaskGrid& grid, int64_t task) {
+  const GemmUkernel& uk = *g.uk;
+  const int64_t mb = task / grid.n_blocks, nb = task % grid.n_blocks;
+  const int64_t m_panels = ceil_div(g.m, uk.mr), n_panels = ceil_div(g.n, uk.nr);
+  const int64_t r0 = split_point(mb, grid.m_blocks, m_panels) * uk.mr;
+  const int64_t r1 = std::min(g.m, split_point(mb + 1, grid.m_blocks, m_panels) * uk.mr);
+  const int64_t p0 = split_point(nb, grid.n_blocks, n_panels), p1 = split_point(nb + 1, grid.n_blocks, n_panels);
+  const int64_t c0 = p0 * uk.nr, c1 = std::min(g.n, p1 * uk.nr);
+  if (r0 >= r1 || c0 >= c1) return;
+
+  GemmArgs args;
+  args.m = r1 - r0;
+  args.n = c1 - c0;
+  args.k = g.k;
+  args.a_packed = g.a_packed + r0 * g.k;  // r0 is a multiple of MR: whole panels
+  if (g.b_shared != nullptr) {
+    args.b_packed = g.b_shared + p0 * uk.nr * g.k;
+  } else {
+    float* cols = thread_scratch(static_cast<size_t>((p1 - p0) * uk.nr * g.k), kSlotTaskB);
+    im2col_pack_panels(*g.plan, g.x, uk.nr, p0, p1, cols);
+    args.b_packed = cols;
+  }
+  float* c = g.y + r0 * g.n + c0;
+  args.c = c;
+  args.ldc = g.n;
+  if (g.z != nullptr) {
+    // C = Z + W*B: Z is copied into the block, which the GEMM adds to.
+    if (g.z != g.y) {
+      const float* z = g.z + r0 * g.n + c0;
+      for (int64_t r = 0; r < args.m; ++r) {
+        std::memcpy(c + r * g.n, z + r * g.n, static_cast<size_t>(args.n) * sizeof(float));
+      }
+    }
+    args.beta = 1.f;
+  }
+  if (g.bias != nullptr) {
+    args.epilogue.bias_kind = GemmBias::kPerRow;
+    args.epilogue.bias = g.bias + r0;
+  }
+  args.epilogue.activation = g.act->gemm;
+  args.epilogue.clamp_min = g.act->clamp_min;
+  args.epilogue.clamp_max = g.act->clamp_max;
+  gemm_f32(uk, args, nullptr);
+  if (!g.act->gemm_fused) {
+    for (int64_t r = 0; r < args.m; ++r) g.act->apply(c + r * g.n, args.n);
+  }
+}
+
+Status run_gemm_conv(const KernelContext& ctx) {
+  const GemmConvState& st = ctx.state_as<GemmConvState>();
   const GemmUkernel& uk = *st.uk;
   const Tensor& x = *ctx.inputs[0];
   const Tensor& w = *ctx.inputs[1];
   const Tensor* bias = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
   Tensor& y = *ctx.outputs[0];
-  FS_ASSIGN_OR_RETURN(WindowGeometry g, window_geometry(ctx.node, st.attrs, spatial_dims_of(x)));
-  Conv2dPlan p;
-  p.batch = x.dim(0);
-  p.channels = x.dim(1);
-  p.out_channels = w.dim(0);
-  p.group = st.group;
-  conv2d_plan_spatial(g, p);
+  FS_ASSIGN_OR_RETURN(const Conv2dPlan p, conv2d_plan_for_run(ctx, st.attrs, st.group));
+  FS_ASSIGN_OR_RETURN(const float* zd, conv_residual(ctx));
   if (y.numel() == 0) return ok_status();
 
   const int64_t mg = p.mg(), cg = p.cg();
   const int64_t k = cg * p.kh * p.kw;
   const int64_t n = p.oh * p.ow;
-  const bool pointwise = p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 &&
-                         p.pad_left == 0 && p.oh == p.h && p.ow == p.w;
-  const int64_t n_panels = (n + uk.nr - 1) / uk.nr;
-  // TODO(memory planner): book the im2col buffer at prepare().
-  float* cols = pointwise ? nullptr : thread_scratch(static_cast<size_t>(n_panels * uk.nr * k), 2);
+  const TaskGrid grid = plan_task_grid(mg, n, k, uk, ctx.pool->num_threads());
+  const int64_t n_panels = ceil_div(n, uk.nr);
+  float* b_shared = grid.shared_b ? thread_scratch(static_cast<size_t>(n_panels * uk.nr * k), kSlotSharedB) : nullptr;
+  float* a_scratch = st.packed_w.empty() ? thread_scratch(static_cast<size_t>(packed_a_size(uk, mg, k)), kSlotPackedA)
+                                         : nullptr;
   const float* xd = x.data<float>();
-  const float* wd = w.data<float>();
   float* yd = y.data<float>();
+  const int64_t grain_panels = std::max<int64_t>(1, 4096 / std::max<int64_t>(k, 1));
+
   for (int64_t img = 0; img < p.batch; ++img) {
     for (int64_t grp = 0; grp < p.group; ++grp) {
-      const float* xg = xd + (img * p.channels + grp * cg) * p.h * p.w;
-      GemmArgs args;
-      args.m = mg;
-      args.n = n;
-      args.k = k;
+      GroupGemm g{};
+      g.uk = &uk;
+      g.plan = &p;
+      g.m = mg;
+      g.n = n;
+      g.k = k;
+      g.x = xd + (img * p.channels + grp * cg) * p.h * p.w;
+      g.bias = bias != nullptr ? bias->data<float>() + grp * mg : nullptr;
+      const int64_t y_offset = (img * p.out_channels + grp * mg) * n;
+      g.y = yd + y_offset;
+      g.z = zd != nullptr ? zd + y_offset : nullptr;
+      g.act = &st.act;
       if (!st.packed_w.empty()) {
-        args.a_packed = st.packed_w[static_cast<size_t>(grp)].data();
+        g.a_packed = st.packed_w[static_cast<size_t>(grp)].data();
       } else {
-        args.a = GemmOperand{wd + grp * mg * k, k, false};
+        const GemmOperand a{w.data<float>() + grp * mg * k, k, false};
+        ctx.pool->parallel_for(ceil_div(mg, uk.mr), 16,
+                               [&](int64_t b, int64_t e) { pack_a_panels(uk, mg, k, a, b, e, a_scratch); });
+        g.a_packed = a_scratch;
       }
-      if (pointwise) {
-        args.b = GemmOperand{xg, n, false};
-      } else {
-        const int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(k, 1));
-        ctx.pool->parallel_for(n_panels, grain, [&](int64_t begin, int64_t end) {
-          im2col_pack_panels(p, xg, uk.nr, begin, end, cols);
+      if (grid.shared_b) {
+        ctx.pool->parallel_for(n_panels, grain_panels, [&](int64_t b, int64_t e) {
+          im2col_pack_panels(p, g.x, uk.nr, b, e, b_shared + b * uk.nr * k);
         });
-        args.b_packed = cols;
+        g.b_shared = b_shared;
       }
-      args.c = yd + (img * p.out_channels + grp * mg) * n;
-      args.ldc = n;
-      if (bias != nullptr) {
-        args.epilogue.bias_kind = GemmBias::kPerRow;
-        args.epilogue.bias = bias->data<float>() + grp * mg;
-      }
-      gemm_f32(uk, args, ctx.pool);
+      ctx.pool->parallel_for(grid.m_blocks * grid.n_blocks, 1, [&](int64_t b, int64_t e) {
+        for (int64_t t = b; t < e; ++t) run_task(g, grid, t);
+      });
     }
   }
   return ok_status();
 }
 
-KernelDesc conv_desc(const char* name, Isa isa, int priority, PrepareFn prepare) {
-  return KernelDesc{.name = name, .op_type = "Conv", .dtype = DType::kF32, .required_isa = isa,
-                    .priority = priority, .accepts = &accepts_conv_2d, .prepare = prepare, .run = &run_conv};
-}
-
 }  // namespace
 
 void register_cpu_conv_kernels(KernelRegistry& r) {
-  r.add(conv_desc("conv_f32_im2col_gemm__avx512", Isa::kAvx512, 30, &prepare_conv_for<Isa::kAvx512>));
-  r.add(conv_desc("conv_f32_im2col_gemm__avx2", Isa::kAvx2, 20, &prepare_conv_for<Isa::kAvx2>));
-  r.add(conv_desc("conv_f32_im2col_gemm__portable", Isa::kScalar, 10, &prepare_conv_for<Isa::kScalar>));
+  // Specialized algorithms sit above every im2col variant; accepts() makes
+  // them exclusive (conv_algo.cc), so the ISA order decides within each.
+  add_conv_descriptors(r, "conv_f32_1x1_gemm__avx512", "fused_conv_f32_1x1_gemm__avx512", Isa::kAvx512, 60,
+                       &accepts_conv_algo<ConvAlgo::kPointwise>, &prepare_gemm_conv_for<Isa::kAvx512>, &run_gemm_conv);
+  add_conv_descriptors(r, "conv_f32_1x1_gemm__avx2", "fused_conv_f32_1x1_gemm__avx2", Isa::kAvx2, 50,
+                       &accepts_conv_algo<ConvAlgo::kPointwise>, &prepare_gemm_conv_for<Isa::kAvx2>, &run_gemm_conv);
+  add_conv_descriptors(r, "conv_f32_1x1_gemm__portable", "fused_conv_f32_1x1_gemm__portable", Isa::kScalar, 40,
+                       &accepts_conv_algo<ConvAlgo::kPointwise>, &prepare_gemm_conv_for<Isa::kScalar>, &run_gemm_conv);
+  add_conv_descriptors(r, "conv_f32_im2col_gemm__avx512", "fused_conv_f32_im2col_gemm__avx512", Isa::kAvx512, 30,
+                       &accepts_conv_any, &prepare_gemm_conv_for<Isa::kAvx512>, &run_gemm_conv);
+  add_conv_descriptors(r, "conv_f32_im2col_gemm__avx2", "fused_conv_f32_im2col_gemm__avx2", Isa::kAvx2, 20,
+                       &accepts_conv_any, &prepare_gemm_conv_for<Isa::kAvx2>, &run_gemm_conv);
+  add_conv_descriptors(r, "conv_f32_im2col_gemm__portable", "fused_conv_f32_im2col_gemm__portable", Isa::kScalar, 10,
+                       &accepts_conv_any, &prepare_gemm_conv_for<Isa::kScalar>, &run_gemm_conv);
 }
 
 }  // namespace fastserve

@@ -9,6 +9,7 @@
 
 #include "fastserve/tensor.h"
 #include "graph/window_geometry.h"
+#include "runtime/kernel.h"
 
 namespace fastserve {
 
@@ -44,6 +45,21 @@ inline void conv2d_plan_spatial(const WindowGeometry& g, Conv2dPlan& p) {
 // Spatial dims of a tensor (dims after N, C).
 inline std::vector<int64_t> spatial_dims_of(const Tensor& t) {
   return std::vector<int64_t>(t.shape().dims().begin() + 2, t.shape().dims().end());
+}
+
+// The plan of a conv run: X = inputs[0], W = inputs[1], with the node's
+// window attributes and group.
+inline Result<Conv2dPlan> conv2d_plan_for_run(const KernelContext& ctx, const WindowAttrs& attrs, int64_t group) {
+  const Tensor& x = *ctx.inputs[0];
+  const Tensor& w = *ctx.inputs[1];
+  FS_ASSIGN_OR_RETURN(WindowGeometry g, window_geometry(ctx.node, attrs, spatial_dims_of(x)));
+  Conv2dPlan p;
+  p.batch = x.dim(0);
+  p.channels = x.dim(1);
+  p.out_channels = w.dim(0);
+  p.group = group;
+  conv2d_plan_spatial(g, p);
+  return p;
 }
 
 }  // namespace fastserve

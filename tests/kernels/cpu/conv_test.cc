@@ -1,7 +1,10 @@
-// Optimized Conv kernels (kernels/cpu/conv/: im2col+GEMM for every ISA the
-// host runs, depthwise) against the reference on random inputs: pointwise,
+// Optimized Conv kernels (kernels/cpu/conv/: every descriptor the host runs
+// that accepts the node, i.e. the algorithm conv_algo.cc picks plus the
+// im2col fallback) against the reference on random inputs: pointwise,
 // strided, dilated, grouped, depthwise, asymmetric pads, auto_pad, 1-D, odd
 // sizes; with weights as constants (prepacked) and as run-time values.
+// Per-algorithm suites: conv_winograd_test.cc, conv_depthwise_test.cc,
+// fused_conv_test.cc; the heuristic itself: conv_algo_test.cc.
 #include <gtest/gtest.h>
 
 #include <random>
