@@ -70,7 +70,8 @@ TEST(OptimizationLevels, ModelsAgreeAtO0AndO3AndFuse) {
       ASSERT_TRUE(x.ok()) << x.status().to_string();
       const Tensor want = run_one(*o0, input, *x);
       const Tensor got = run_one(*o3, input, *x);
-      EXPECT_TRUE(tensors_near(got, want, 1e-5, 0)) << file;
+      // Fused kernels (Winograd, other summation orders) round differently.
+      EXPECT_TRUE(tensors_near(got, want, 1e-5, 1e-5)) << file;
       const ErrorStats e = error_stats(got, want);
       std::cout << "[ O0 vs O3 ] " << c.model << " " << file << ": max abs " << e.max_abs << "\n";
     }
