@@ -23,6 +23,16 @@ struct SessionOptions {
   int num_threads = 0;        // threads for intra-op parallelism; 0 = hardware concurrency
   std::string device = "cpu"; // "cpu", "cuda", "cuda:N"
   std::string max_isa;        // cap the kernel ISA: "scalar", "avx2", "avx512", "avx512vnni"; "" = host
+  // Which kernel provider runs the nodes:
+  //   "auto"      our kernels (for each node the highest-priority kernel that
+  //               takes it, as always); the default
+  //   "fastserve" our kernels only, never oneDNN
+  //   "onednn"    oneDNN's primitives for every node a oneDNN kernel accepts
+  //               (Conv, Gemm, MatMul, Relu, pools, BatchNormalization, f32),
+  //               our kernels for the others: a baseline to compare against.
+  //               kUnsupported when this build has no oneDNN.
+  // Any other value: kInvalidArgument at Session::create.
+  std::string kernels = "auto";
 };
 
 struct NamedTensor {
@@ -42,6 +52,7 @@ struct KernelChoice {
   std::string node_name;
   std::string op_type;
   std::string kernel_name;
+  std::string provider;  // "fastserve" or "onednn"
 };
 
 class Session {

@@ -71,12 +71,18 @@ void add_engine_options(CLI::App& app, EngineOptions& options) {
       ->default_val(0);
   app.add_option("--max-isa", options.max_isa, "Highest instruction set the kernels may use")
       ->check(CLI::IsMember({"scalar", "avx2", "avx512", "avx512vnni"}));
+  app.add_option("--kernels", options.kernels,
+                 "Kernel provider: auto (ours), fastserve (ours only) or onednn (oneDNN where it covers "
+                 "a node, ours elsewhere; for comparison)")
+      ->check(CLI::IsMember({"auto", "fastserve", "onednn"}))
+      ->default_val("auto");
 }
 
 SessionOptions session_options(const EngineOptions& options) {
   SessionOptions so;
   so.num_threads = options.threads;
   so.max_isa = options.max_isa;
+  so.kernels = options.kernels;
   return so;
 }
 

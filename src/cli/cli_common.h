@@ -51,6 +51,7 @@ struct Command {
 struct EngineOptions {
   int threads = 0;      // 0 = one per core
   std::string max_isa;  // "" = what the host supports
+  std::string kernels = "auto";  // SessionOptions::kernels: auto, fastserve or onednn
 };
 void add_engine_options(CLI::App& app, EngineOptions& options);
 SessionOptions session_options(const EngineOptions& options);

@@ -55,6 +55,12 @@ Result<int> session_threads(const SessionOptions& options, const std::string& di
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
+Result<ProviderOrder> session_providers(const SessionOptions& options, const std::string& display) {
+  Result<ProviderOrder> order = provider_order(options.kernels);
+  if (!order.ok()) return order.status().with_context(display + ": SessionOptions.kernels");
+  return order;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> model, const SessionOptions& options) {
@@ -64,6 +70,7 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
   FS_ASSIGN_OR_RETURN(plan_options.device, session_device(options, display));
   FS_ASSIGN_OR_RETURN(plan_options.isa, session_isa(options, display));
   FS_ASSIGN_OR_RETURN(plan_options.num_threads, session_threads(options, display));
+  FS_ASSIGN_OR_RETURN(plan_options.providers, session_providers(options, display));
 
   auto impl = std::make_unique<Impl>();
   FS_ASSIGN_OR_RETURN(impl->plan, compile_plan(*model, plan_options, KernelRegistry::global()));
