@@ -21,3 +21,32 @@ add_library(fastserve_cli_deps INTERFACE)
 if(TARGET CLI11::CLI11)
   target_link_libraries(fastserve_cli_deps INTERFACE CLI11::CLI11)
 endif()
+
+# oneDNN (libdnnl-dev): an optional second kernel provider, `--kernels onednn`,
+# kept as a baseline to compare our kernels with (docs/architecture.md). The
+# Debian package ships a CMake config (DNNL::dnnl) built with the OpenMP
+# runtime; that config requires OpenCL (its GPU runtime), so look for OpenCL
+# first and skip oneDNN quietly when it is missing instead of failing there.
+# kernels/onednn sets the OpenMP team size per call (omp_set_num_threads), so
+# it links libgomp itself; only the library, not -fopenmp: our own code has no
+# OpenMP pragmas.
+set(FASTSERVE_HAVE_ONEDNN OFF)
+if(FASTSERVE_ONEDNN)
+  find_package(OpenCL QUIET)
+  find_package(OpenMP QUIET COMPONENTS CXX)
+  if(OpenCL_FOUND AND OpenMP_CXX_FOUND)
+    find_package(dnnl CONFIG QUIET)
+  endif()
+  if(dnnl_FOUND AND DNNL_CPU_RUNTIME STREQUAL "OMP")
+    set(FASTSERVE_HAVE_ONEDNN ON)
+    add_library(fastserve_onednn_deps INTERFACE)
+    target_link_libraries(fastserve_onednn_deps INTERFACE DNNL::dnnl ${OpenMP_CXX_LIBRARIES})
+    target_compile_definitions(fastserve_onednn_deps INTERFACE FASTSERVE_HAVE_ONEDNN=1)
+    target_link_libraries(fastserve_deps INTERFACE fastserve_onednn_deps)
+    message(STATUS "FastServe: oneDNN kernel provider ON (oneDNN ${dnnl_VERSION}, OpenMP runtime)")
+  elseif(dnnl_FOUND)
+    message(STATUS "FastServe: oneDNN ${dnnl_VERSION} is not the OpenMP build; provider OFF")
+  else()
+    message(STATUS "FastServe: oneDNN (libdnnl-dev + ocl-icd-opencl-dev) not found, provider OFF")
+  endif()
+endif()

@@ -47,7 +47,8 @@ struct OpSpec {
 Result<std::vector<Tensor>> run_kernel(const KernelDesc& desc, const OpSpec& spec,
                                        const std::vector<Tensor>& inputs, int num_threads = 2);
 // Descriptors for this node (from the global registry) that the host ISA can
-// run and whose accepts() takes the node; reference ones included.
+// run and whose accepts() takes the node; reference ones included. Our
+// kernels only (provider "fastserve"): tests/kernels/onednn covers oneDNN's.
 std::vector<const KernelDesc*> runnable_kernels(const OpSpec& spec, const std::vector<Tensor>& inputs);
 // The reference (priority 0) descriptor for the node; fails the test if none.
 const KernelDesc* reference_kernel(const OpSpec& spec, const std::vector<Tensor>& inputs);

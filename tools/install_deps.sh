@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
-  libcli11-dev libspdlog-dev libfmt-dev libeigen3-dev libdnnl-dev
+  libcli11-dev libspdlog-dev libfmt-dev libeigen3-dev libdnnl-dev ocl-icd-opencl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libstb-dev zlib1g-dev
   dataset-fashion-mnist

@@ -33,6 +33,16 @@ struct SessionOptions {
   // lists what each level does): 0 runs the graph as the file describes it,
   // 3 runs everything. Outputs agree across levels to float rounding.
   int optimization_level = 3;
+  // Which kernel provider runs the nodes:
+  //   "auto"      our kernels (for each node the highest-priority kernel that
+  //               takes it, as always); the default
+  //   "fastserve" our kernels only, never oneDNN
+  //   "onednn"    oneDNN's primitives for every node a oneDNN kernel accepts
+  //               (Conv, Gemm, MatMul, Relu, pools, BatchNormalization, f32),
+  //               our kernels for the others: a baseline to compare against.
+  //               kUnsupported when this build has no oneDNN.
+  // Any other value: kInvalidArgument at Session::create.
+  std::string kernels = "auto";
 };
 
 struct NamedTensor {
@@ -59,6 +69,7 @@ struct KernelChoice {
   std::string node_name;
   std::string op_type;
   std::string kernel_name;
+  std::string provider;  // "fastserve" or "onednn"
 };
 
 // Time spent in one node's kernel, summed over the profiled runs.

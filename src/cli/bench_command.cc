@@ -129,6 +129,7 @@ int run_bench(const BenchOptions& opts) {
   report.model = opts.model;
   report.threads = sess.num_threads();
   report.isa = sess.isa();
+  report.kernels = opts.engine.kernels;
   report.compile_ms = compile_ms;
   for (size_t i = 0; i < plan->batches.size(); ++i) {
     Result<std::vector<NamedTensor>> inputs = make_bench_inputs(plan->per_batch[i]);

@@ -72,6 +72,11 @@ void add_engine_options(CLI::App& app, EngineOptions& options) {
   app.add_option("--max-isa", options.max_isa, "Highest instruction set the kernels may use")
       ->check(CLI::IsMember({"scalar", "avx2", "avx512", "avx512vnni"}));
   add_opt_level_option(app, options.opt_level);
+  app.add_option("--kernels", options.kernels,
+                 "Kernel provider: auto (ours), fastserve (ours only) or onednn (oneDNN where it covers "
+                 "a node, ours elsewhere; for comparison)")
+      ->check(CLI::IsMember({"auto", "fastserve", "onednn"}))
+      ->default_val("auto");
 }
 
 void add_opt_level_option(CLI::App& app, int& level) {
@@ -86,6 +91,7 @@ SessionOptions session_options(const EngineOptions& options) {
   so.num_threads = options.threads;
   so.max_isa = options.max_isa;
   so.optimization_level = options.opt_level;
+  so.kernels = options.kernels;
   return so;
 }
 

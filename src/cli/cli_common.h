@@ -52,6 +52,7 @@ struct EngineOptions {
   int threads = 0;      // 0 = one per core
   std::string max_isa;  // "" = what the host supports
   int opt_level = 3;    // graph passes: -O0 (none) .. -O3 (all); SessionOptions::optimization_level
+  std::string kernels = "auto";  // SessionOptions::kernels: auto, fastserve or onednn
 };
 void add_engine_options(CLI::App& app, EngineOptions& options);
 // -O0..-O3 / --opt-level N (default 3), shared by the commands that compile a model.

@@ -139,14 +139,15 @@ int run(const EvalOptions& opts) {
   if (opts.json) {
     fmt::print(
         "{{\"model\":{},\"dataset\":{},\"split\":\"t10k\",\"count\":{},\"correct\":{},\"accuracy\":{},"
-        "\"images_per_second\":{},\"seconds\":{},\"batch\":{},\"threads\":{}}}\n",
+        "\"images_per_second\":{},\"seconds\":{},\"batch\":{},\"threads\":{},\"kernels\":{}}}\n",
         json_string(opts.model), json_string(opts.dataset), r->count, r->correct, json_number(accuracy),
-        json_number(ips), json_number(r->seconds), r->batch, (*session)->num_threads());
+        json_number(ips), json_number(r->seconds), r->batch, (*session)->num_threads(),
+        json_string(opts.engine.kernels));
   } else {
     fmt::print("dataset: {} t10k ({} images)\n", opts.dataset, r->count);
     fmt::print("accuracy: {:.4f} ({}/{} correct)\n", accuracy, r->correct, r->count);
-    fmt::print("images/s: {:.1f} (batch {}, {} threads, {:.2f} s incl. preprocessing)\n", ips, r->batch,
-               (*session)->num_threads(), r->seconds);
+    fmt::print("images/s: {:.1f} (batch {}, {} threads, kernels {}, {:.2f} s incl. preprocessing)\n", ips,
+               r->batch, (*session)->num_threads(), opts.engine.kernels, r->seconds);
   }
   return kExitOk;
 }

@@ -80,6 +80,16 @@ void plan_releases(const Graph& g, std::vector<CompiledNode>& nodes) {
 Result<ExecutionPlan> compile_plan(const Model& source, const PlanOptions& options, const KernelRegistry& registry) {
   auto model = std::make_shared<Model>(source);
   const std::string display = model->display_name();
+  // A provider the user asked for but this build lacks is an error, not a
+  // silent fallback: a comparison with oneDNN that quietly ran our kernels
+  // would mislead.
+  for (const std::string& p : options.providers) {
+    if (!registry.has_provider(p)) {
+      const char* hint =
+          p == kProviderOneDnn ? " (it needs libdnnl-dev at build time and FASTSERVE_ONEDNN=ON)" : "";
+      return unsupported(display + ": kernel provider '" + p + "' is not in this build" + hint);
+    }
+  }
   FS_RETURN_IF_ERROR(with_model_name(verify_graph(*model), display));
   FS_RETURN_IF_ERROR(with_model_name(infer_graph_shapes(*model), display));
   Result<std::vector<int32_t>> order = model->graph.topological_order();
@@ -116,7 +126,7 @@ Result<ExecutionPlan> compile_plan(const Model& source, const PlanOptions& optio
       plan.nodes.push_back(std::move(cn));
       continue;
     }
-    Result<const KernelDesc*> chosen = registry.select(view, options.device, options.isa);
+    Result<const KernelDesc*> chosen = registry.select(view, options.device, options.isa, options.providers);
     if (!chosen.ok()) {
       // select() names the node itself; keep only the reason after "node '...' (Op): ".
       const std::string& msg = chosen.status().message();
@@ -140,7 +150,7 @@ Result<ExecutionPlan> compile_plan(const Model& source, const PlanOptions& optio
   // known to be covered, so an unsupported model fails fast.
   for (CompiledNode& cn : plan.nodes) {
     const Node& n = *cn.node;
-    plan.kernel_choices.push_back({n.name, n.op_type, cn.kernel->name});
+    plan.kernel_choices.push_back({n.name, n.op_type, cn.kernel->name, cn.kernel->provider});
     if (cn.kernel->prepare == nullptr) continue;
     std::vector<TensorInfo> ins = static_infos(g, n.inputs), outs = static_infos(g, n.outputs);
     NodeView view(n.name, n.op_type, normalize_domain(n.domain), cn.opset, &n.attributes, ins, outs);

@@ -49,6 +49,7 @@ struct PlanOptions {
   Device device = Device::kCpu;
   Isa isa = Isa::kScalar;  // the effective level (already capped)
   int num_threads = 1;     // what prepare() may plan its work split for
+  ProviderOrder providers = default_provider_order();  // see KernelRegistry::select
 };
 
 // "" and "ai.onnx" both name the default ONNX domain.
@@ -62,9 +63,10 @@ inline Status with_model_name(const Status& s, const std::string& display) {
 }
 
 // Copies the model, verifies it, infers shapes, picks a kernel per node from
-// `registry` and runs every prepare(). When nodes lack a kernel (unknown op,
-// or no descriptor for the opset/dtype/device), one kUnsupported error lists
-// all of them.
+// `registry` (drawing from options.providers) and runs every prepare(). When
+// nodes lack a kernel (unknown op, or no descriptor for the
+// opset/dtype/device), one kUnsupported error lists all of them; a provider
+// in options.providers that `registry` does not hold is kUnsupported too.
 Result<ExecutionPlan> compile_plan(const Model& model, const PlanOptions& options,
                                    const KernelRegistry& registry);
 

@@ -6,9 +6,13 @@
 // the registry keeps descriptors whose key (op, domain, opset range, device,
 // dtype) matches, drops those the host ISA cannot run and those whose
 // accepts() fails, and takes the highest priority. The reference kernel
-// (priority 0) is always the last resort. prepare() runs once per node at
-// compile (parse attributes, prepack weights); run() is called per inference
-// and does no lookups and no allocation beyond what it was given.
+// (priority 0) is always the last resort. Descriptors also name their
+// provider: our own kernels are "fastserve"; an optional third-party library
+// (oneDNN, kernels/onednn/) registers under its own name, and a session only
+// draws from the providers its options list (kernel_registry.h).
+// prepare() runs once per node at compile (parse attributes, prepack
+// weights); run() is called per inference and does no lookups and no
+// allocation beyond what it was given.
 //
 // This header sees only core types: kernels never see the graph.
 #pragma once
@@ -26,6 +30,10 @@
 namespace fastserve {
 
 inline constexpr int kMaxOpset = 1000;
+
+// Kernel providers: who implements a descriptor.
+inline constexpr const char* kProviderFastServe = "fastserve";  // kernels/ref, kernels/cpu, kernels/cuda
+inline constexpr const char* kProviderOneDnn = "onednn";        // kernels/onednn (when built with oneDNN)
 
 // What prepare() may set up: kernel-private state shared (read-only) by all
 // runs of the node, from any thread.
@@ -51,6 +59,7 @@ using RunFn = Status (*)(const KernelContext& ctx);
 
 struct KernelDesc {
   const char* name;              // e.g. "gemm_f32__avx512_16x32"
+  const char* provider = kProviderFastServe;  // who implements it (see kProvider*)
   const char* op_type;           // ONNX op type, e.g. "Conv"
   const char* domain = "";       // "" = default ONNX domain
   int since_version = 1;         // opset range [since, until], inclusive

@@ -69,6 +69,12 @@ Result<int> session_level(const SessionOptions& options, const std::string& disp
   return options.optimization_level;
 }
 
+Result<ProviderOrder> session_providers(const SessionOptions& options, const std::string& display) {
+  Result<ProviderOrder> order = provider_order(options.kernels);
+  if (!order.ok()) return order.status().with_context(display + ": SessionOptions.kernels");
+  return order;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> model, const SessionOptions& options) {
@@ -79,6 +85,7 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
   FS_ASSIGN_OR_RETURN(plan_options.isa, session_isa(options, display));
   FS_ASSIGN_OR_RETURN(plan_options.num_threads, session_threads(options, display));
   FS_ASSIGN_OR_RETURN(const int level, session_level(options, display));
+  FS_ASSIGN_OR_RETURN(plan_options.providers, session_providers(options, display));
 
   auto impl = std::make_unique<Impl>();
   impl->num_threads = plan_options.num_threads;

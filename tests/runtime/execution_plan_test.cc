@@ -326,6 +326,39 @@ TEST(ExecutionPlan, EveryNodeWithoutKernelIsListedAtOnce) {
                 "com.acme.Custom (node #3)");
 }
 
+TEST(ExecutionPlan, ProviderOrderChoosesTheKernelAndIsRecorded) {
+  KernelRegistry r = fake_registry();
+  KernelDesc lib = fake("relu_f32__lib", "Relu", relu_run, nullptr, /*priority=*/1);
+  lib.provider = "lib";
+  r.add(lib);
+  TestModel t;
+  t.output(t.node("Relu", "relu", {t.input("x", DType::kF32, {2, 3})}));
+  std::shared_ptr<Model> m = t.build();
+  PlanOptions options{Device::kCpu, Isa::kScalar, 2};
+  Result<ExecutionPlan> ours = compile_plan(*m, options, r);
+  ASSERT_TRUE(ours.ok()) << ours.status().to_string();
+  EXPECT_EQ(ours->kernel_choices[0].kernel_name, "relu_f32__fake");
+  EXPECT_EQ(ours->kernel_choices[0].provider, kProviderFastServe);
+  options.providers = {"lib", kProviderFastServe};
+  Result<ExecutionPlan> theirs = compile_plan(*m, options, r);
+  ASSERT_TRUE(theirs.ok()) << theirs.status().to_string();
+  EXPECT_EQ(theirs->kernel_choices[0].kernel_name, "relu_f32__lib");
+  EXPECT_EQ(theirs->kernel_choices[0].provider, "lib");
+}
+
+TEST(ExecutionPlan, ProviderMissingFromTheRegistryIsUnsupported) {
+  TestModel t;
+  t.output(t.node("Relu", "relu", {t.input("x", DType::kF32, {2})}));
+  std::shared_ptr<Model> m = t.build();
+  PlanOptions options{Device::kCpu, Isa::kScalar, 2};
+  options.providers = {kProviderOneDnn, kProviderFastServe};
+  Result<ExecutionPlan> plan = compile_plan(*m, options, fake_registry());
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), StatusCode::kUnsupported);
+  const std::string expected = m->display_name() + ": kernel provider 'onednn' is not in this build";
+  EXPECT_EQ(plan.status().message().rfind(expected, 0), 0u) << plan.status().message();
+}
+
 TEST(ExecutionPlan, ConcurrentRunsShareThePlanAndPool) {
   // Large enough that relu_run's parallel_for really splits across the pool.
   const Shape shape{64, 33};

@@ -170,6 +170,65 @@ TEST(KernelRegistry, ErrorExplainsDroppedCandidates) {
   EXPECT_NE(m.find("relu_f32__picky does not accept the node"), std::string::npos) << m;
 }
 
+TEST(KernelRegistry, ProvidersAreTriedInOrderAndUnlistedOnesNeverUsed) {
+  KernelRegistry r;
+  r.add(desc("relu_f32__ref", 0));
+  r.add(desc("relu_f32__best", 20));
+  KernelDesc lib = desc("relu_f32__lib", 1, Isa::kScalar, accept_rank2);
+  lib.provider = "lib";
+  r.add(lib);
+  KernelDesc lib_avx512 = desc("relu_f32__lib_avx512", 5, Isa::kAvx512);
+  lib_avx512.provider = "lib";
+  r.add(lib_avx512);
+  TestNode rank2("Relu", 14, DType::kF32, Shape{4, 5});
+  TestNode rank3("Relu", 14, DType::kF32, Shape{4, 5, 6});
+  const ProviderOrder lib_first = {"lib", kProviderFastServe};
+  // The preferred provider wins over a higher priority elsewhere; within it,
+  // ISA and accepts() apply as usual, then the next provider is tried.
+  EXPECT_STREQ(r.select(rank2.view, Device::kCpu, Isa::kAvx512, lib_first).value()->name,
+               "relu_f32__lib_avx512");
+  EXPECT_STREQ(r.select(rank2.view, Device::kCpu, Isa::kAvx2, lib_first).value()->name, "relu_f32__lib");
+  EXPECT_STREQ(r.select(rank3.view, Device::kCpu, Isa::kAvx2, lib_first).value()->name, "relu_f32__best");
+  // Default order: our kernels only, whatever other providers offer.
+  EXPECT_STREQ(select_name(r, rank2.view, Isa::kAvx512), "relu_f32__best");
+  // A provider alone: no fallback to kernels of providers not listed.
+  Result<const KernelDesc*> only_lib = r.select(rank3.view, Device::kCpu, Isa::kAvx2, {"lib"});
+  ASSERT_FALSE(only_lib.ok());
+  EXPECT_NE(only_lib.status().message().find("relu_f32__lib does not accept the node"), std::string::npos)
+      << only_lib.status().message();
+  EXPECT_NE(only_lib.status().message().find("relu_f32__lib_avx512 needs avx512"), std::string::npos)
+      << only_lib.status().message();
+  EXPECT_TRUE(r.has_provider("lib"));
+  EXPECT_TRUE(r.has_provider(kProviderFastServe));
+  EXPECT_FALSE(r.has_provider(kProviderOneDnn));
+}
+
+TEST(KernelRegistry, ProviderOrderForEachKernelsValue) {
+  EXPECT_EQ(provider_order("auto").value(), ProviderOrder{kProviderFastServe});
+  EXPECT_EQ(provider_order("fastserve").value(), ProviderOrder{kProviderFastServe});
+  EXPECT_EQ(provider_order("onednn").value(), (ProviderOrder{kProviderOneDnn, kProviderFastServe}));
+  EXPECT_EQ(default_provider_order(), ProviderOrder{kProviderFastServe});
+  for (const char* bad : {"", "ONEDNN", "mkl", "auto "}) {
+    Result<ProviderOrder> r = provider_order(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(r.status().message(),
+              "unknown kernels '" + std::string(bad) + "' (expected auto, fastserve or onednn)");
+  }
+}
+
+TEST(KernelRegistry, DescriptorsDefaultToOurProvider) {
+  KernelRegistry r;
+  r.add(desc("relu_f32__ref", 0));
+  EXPECT_STREQ(r.all()[0].provider, kProviderFastServe);
+  for (const KernelDesc& d : KernelRegistry::global().all()) {
+    const std::string_view p = d.provider;
+    EXPECT_TRUE(p == kProviderFastServe || p == kProviderOneDnn) << d.name << ": " << p;
+    // Every oneDNN descriptor says so in its name, and only they do.
+    EXPECT_EQ(std::string_view(d.name).ends_with("__onednn"), p == kProviderOneDnn) << d.name;
+  }
+}
+
 TEST(KernelRegistry, GlobalIsBuiltOnceWithUniqueNames) {
   const KernelRegistry& a = KernelRegistry::global();
   const KernelRegistry& b = KernelRegistry::global();

@@ -81,6 +81,18 @@ TEST(Session, RejectsBadOptions) {
   EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.status().message().find("num_threads"), std::string::npos) << s.status().message();
 
+  SessionOptions kernels;
+  for (const char* bad : {"bogus", "", "OneDNN"}) {
+    kernels.kernels = bad;
+    s = Session::create(m, kernels);
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(s.status().message().find("SessionOptions.kernels: unknown kernels '" + std::string(bad) +
+                                        "' (expected auto, fastserve or onednn)"),
+              std::string::npos)
+        << s.status().message();
+  }
+
   EXPECT_EQ(Session::create(nullptr).status().code(), StatusCode::kInvalidArgument);
 }
 
@@ -111,6 +123,7 @@ TEST(Session, ReportsThreadsIoAndKernelChoices) {
   ASSERT_EQ(session.kernel_choices().size(), 1u);
   EXPECT_EQ(session.kernel_choices()[0].op_type, "Relu");
   EXPECT_NE(find_kernel(session.kernel_choices()[0].kernel_name), nullptr);
+  EXPECT_EQ(session.kernel_choices()[0].provider, kProviderFastServe);  // kernels = "auto"
   EXPECT_EQ(session.model().graph.nodes.size(), 1u);
 
   o.num_threads = 3;
