@@ -84,7 +84,10 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
   FS_ASSIGN_OR_RETURN(plan_options.device, session_device(options, display));
   FS_ASSIGN_OR_RETURN(plan_options.isa, session_isa(options, display));
   FS_ASSIGN_OR_RETURN(plan_options.num_threads, session_threads(options, display));
-  FS_ASSIGN_OR_RETURN(const int level, session_level(options, display));
+  FS_ASSIGN_OR_RETURN(int level, session_level(options, display));
+  // oneDNN runs ONNX ops only: fusions into fastserve ops would take the
+  // nodes it covers away from it, so its sessions stop at the basic level.
+  if (options.kernels == "onednn") level = std::min(level, 1);
   FS_ASSIGN_OR_RETURN(plan_options.providers, session_providers(options, display));
 
   auto impl = std::make_unique<Impl>();
