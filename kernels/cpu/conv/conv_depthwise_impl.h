@@ -88,9 +88,11 @@ void dw3x3_plane(const DepthwisePlaneArgs& a) {
       }
       Reg acc = V::add(V::add(part[0], part[1]), part[2]);
       const int64_t n = a.ow - ox < W ? a.ow - ox : W;
-      if (n == W || (spill_ok && oy + 1 < a.oh)) {
-        // A short vector may run into the next output row, which is
-        // computed (and overwritten) next.
+      // A short vector may run into the next output rows, which are
+      // computed (and overwritten) next, but never past this plane's end:
+      // the next plane may belong to another thread, or be past the tensor.
+      const bool spill = spill_ok && (a.oh - oy) * a.ow - ox >= W;
+      if (n == W || spill) {
         if (zrow != nullptr) acc = V::add(acc, n == W ? V::load(zrow + ox) : V::load_first(zrow + ox, static_cast<int>(n)));
         if (a.clamp) acc = V::min(V::max(acc, vlo), vhi);
         V::store(yrow + ox, acc);
