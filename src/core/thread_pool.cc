@@ -1,14 +1,20 @@
-// ThreadPool: one job at a time, workers sleep on a condition variable.
+// ThreadPool: one job at a time; workers spin briefly, then sleep.
 //
 // A job is fn(tid, nthreads) run once on every thread (the caller is tid 0).
 // parallel_for builds such a job from a static, even split decided up front,
-// so no work queue or atomics are needed. Re-entrancy: a thread already
-// inside a job (a nested parallel_for from a kernel), or a caller that finds
-// another thread's job running, executes its whole range inline. That keeps
-// two sessions sharing a pool deadlock-free.
+// so no work queue is needed. Re-entrancy: a thread already inside a job (a
+// nested parallel_for from a kernel), or a caller that finds another
+// thread's job running, executes its whole range inline. That keeps two
+// sessions sharing a pool deadlock-free.
+//
+// No lost wake-ups: a sleeper announces itself (seq_cst store) and then
+// re-checks the condition under mu_; a waker changes the condition (seq_cst)
+// and then reads the announcement, notifying under mu_ when set. Under
+// sequential consistency at least one side sees the other's write.
 #include "core/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace fastserve {
 
@@ -22,6 +28,25 @@ struct InJobScope {
   InJobScope() : prev(t_in_job) { t_in_job = true; }
   ~InJobScope() { t_in_job = prev; }
 };
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// Spins until done() or kSpinMicros have passed; returns done().
+template <class Pred>
+bool spin_until(Pred done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(ThreadPool::kSpinMicros);
+  while (true) {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+      cpu_relax();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return done();
+  }
+}
 }  // namespace
 
 ThreadPool::ThreadPool(int num_threads) {
@@ -32,9 +57,9 @@ ThreadPool::ThreadPool(int num_threads) {
 }
 
 ThreadPool::~ThreadPool() {
+  stop_.store(true);
   {
     std::lock_guard<std::mutex> lk(mu_);
-    stop_ = true;
   }
   cv_work_.notify_all();
   for (std::thread& t : workers_) t.join();
@@ -43,22 +68,24 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::worker_loop(int tid) {
   uint64_t seen = 0;
   while (true) {
-    const std::function<void(int, int)>* job = nullptr;
-    {
+    auto posted = [&] { return generation_.load() != seen || stop_.load(); };
+    if (!spin_until(posted)) {
       std::unique_lock<std::mutex> lk(mu_);
-      cv_work_.wait(lk, [&] { return stop_ || generation_ != seen; });
-      // A posted job is finished even when stopping, so its caller is never left waiting.
-      if (generation_ == seen) return;
-      seen = generation_;
-      job = job_;
+      sleeping_workers_.fetch_add(1);
+      cv_work_.wait(lk, posted);
+      sleeping_workers_.fetch_sub(1);
     }
+    // A posted job is finished even when stopping, so its caller is never left waiting.
+    const uint64_t gen = generation_.load();
+    if (gen == seen) return;
+    seen = gen;
     {
       InJobScope scope;
-      (*job)(tid, num_threads_);
+      (*job_)(tid, num_threads_);
     }
-    {
+    if (pending_.fetch_sub(1) == 1 && caller_sleeping_.load()) {
       std::lock_guard<std::mutex> lk(mu_);
-      if (--pending_ == 0) cv_done_.notify_one();
+      cv_done_.notify_one();
     }
   }
 }
@@ -69,22 +96,25 @@ void ThreadPool::run_on_all(const std::function<void(int, int)>& fn) {
     fn(0, 1);
     return;
   }
-  {
+  job_ = &fn;
+  pending_.store(num_threads_ - 1);
+  generation_.fetch_add(1);  // publishes job_ and pending_
+  if (sleeping_workers_.load() > 0) {
     std::lock_guard<std::mutex> lk(mu_);
-    job_ = &fn;
-    pending_ = num_threads_ - 1;
-    ++generation_;
+    cv_work_.notify_all();
   }
-  cv_work_.notify_all();
   {
     InJobScope scope;
     fn(0, num_threads_);
   }
-  {
+  auto done = [&] { return pending_.load() == 0; };
+  if (!spin_until(done)) {
     std::unique_lock<std::mutex> lk(mu_);
-    cv_done_.wait(lk, [&] { return pending_ == 0; });
-    job_ = nullptr;
+    caller_sleeping_.store(true);
+    cv_done_.wait(lk, done);
+    caller_sleeping_.store(false);
   }
+  job_ = nullptr;
   job_mutex_.unlock();
 }
 

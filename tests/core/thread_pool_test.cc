@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <ctime>
 #include <memory>
 #include <set>
 #include <thread>
@@ -127,6 +129,55 @@ TEST(ThreadPool, DestructionWhileIdleAndRightAfterWork) {
     pool.reset();  // must join sleeping workers without hanging
   }
   SUCCEED();
+}
+
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Workers spin only kSpinMicros after a job, then sleep: an idle pool uses
+// no CPU. (A worker that kept spinning would burn ~all of the window.)
+TEST(ThreadPool, IdleWorkersStopSpinningAndSleep) {
+  ThreadPool pool(3);
+  for (int rep = 0; rep < 20; ++rep) expect_exact_cover(pool, 100, 1);
+  // Every worker goes to sleep once the spin window has passed (polled, so
+  // a busy machine that delays the workers cannot fail the test).
+  for (int i = 0; i < 500 && pool.sleeping_workers() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(pool.sleeping_workers(), 2);
+  const double cpu0 = process_cpu_seconds();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const double idle_cpu = process_cpu_seconds() - cpu0;
+  EXPECT_LT(idle_cpu, 0.05) << "an idle pool burned " << idle_cpu << " s of CPU in 0.3 s";
+  // And they wake for the next job.
+  expect_exact_cover(pool, 1000, 1);
+}
+
+// Back-to-back jobs (one per op in an inference) hand over through the
+// spinning path; jobs of every size stay exact, with two callers racing.
+TEST(ThreadPool, BackToBackJobsStayExactWithSpinningWorkers) {
+  ThreadPool pool(2);
+  std::vector<std::thread> callers;
+  std::atomic<int> failures{0};
+  for (int c = 0; c < 2; ++c) {
+    callers.emplace_back([&] {
+      for (int rep = 0; rep < 2000; ++rep) {
+        const int64_t n = 1 + rep % 37;
+        std::vector<int> hits(static_cast<size_t>(n), 0);
+        pool.parallel_for(n, 1, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) ++hits[static_cast<size_t>(i)];
+        });
+        for (int h : hits) {
+          if (h != 1) failures.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 }  // namespace

@@ -1,27 +1,50 @@
-// The FP32 GEMM driver: packing, cache blocking, thread split (see gemm.h).
-// Baseline ISA; all arithmetic happens in the microkernels.
+// The FP32 GEMM driver: cache blocking, thread split, operand packing and
+// the M = 1 path (see gemm.h). Baseline ISA; all arithmetic happens in the
+// microkernels.
 #include "kernels/cpu/gemm/gemm.h"
 
 #include <algorithm>
 #include <array>
-#include <cstring>
-#include <functional>
+#include <atomic>
+#include <limits>
+
+#include "core/cpu_cache.h"
+#include "kernels/cpu/gemm/gemm_pack.h"
 
 namespace fastserve {
 namespace {
 
-// Cache blocking. KC: depth of one pass, so a KC x NR micro-panel of B
-// (256 * 32 * 4 = 32 KiB at NR=32) stays in L1 while the microkernel sweeps
-// the MC rows of A. MC: about 120 rows, so the MC x KC block of packed A
-// (~120 KiB) stays in L2. NC: at most 1024 columns per task; fewer when the
-// output must be split further to feed every thread.
-constexpr int64_t kKc = 256;
-constexpr int64_t kMcRows = 120;
-constexpr int64_t kNcMaxCols = 1024;
-// Below this many multiply-adds the pool's wake-up costs more than it saves.
-constexpr int64_t kMinParallelMacs = int64_t{1} << 16;
+// thread_scratch slots used here (0-2 belong to gemm_f32's caller-visible
+// workspace, the Gemm op and the conv im2col buffer).
+constexpr int kSlotBBlock = 3;  // a task's packed KC x NC block of B
+constexpr int kSlotGemvX = 4;   // the gathered row of A for M = 1
+constexpr int kSlotABlock = 5;  // a task's packed rows of A (all of K)
+
+// Below this many multiply-adds a second thread's wake-up and the split
+// cost more than they save.
+constexpr int64_t kMinParallelMacs = int64_t{1} << 17;
+// Packing one float costs about as much as this many multiply-adds in the
+// microkernel (a strided load and a store, against 1/32 of a cycle per
+// multiply-add): the split cost model charges it to grids whose tasks pack
+// (and so repeat packing) A rows or B columns.
+constexpr int64_t kPackCostMacs = 8;
+// A task's fixed start-up (thread hand-off, buffer set-up) in multiply-adds,
+// and the least work worth a task of its own (~20 us).
+constexpr int64_t kTaskStartMacs = int64_t{1} << 15;
+constexpr int64_t kMinTaskMacs = int64_t{1} << 20;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Whether a task packs its plain A rows (once, all of K) rather than have
+// the microkernel read them in place. In place, the MR rows are lda apart;
+// when lda is a multiple of 1 KiB they fall into a few cache sets and evict
+// the B micro-panel from L1 and the A block from L2 (16% slower measured at
+// lda = 1024). Packing costs about half a microkernel call per A
+// micro-panel and K slice, repaid over the B micro-panels that reuse it.
+bool pack_a_pays(int64_t n_panels, int64_t lda) {
+  const bool aliasing = (lda * static_cast<int64_t>(sizeof(float))) % 1024 == 0;
+  return n_panels >= (aliasing ? 4 : 16);
+}
 
 // Runs fn over [0, n) on the pool, or inline when serial.
 void run_range(ThreadPool* pool, bool parallel, int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
@@ -31,6 +54,419 @@ void run_range(ThreadPool* pool, bool parallel, int64_t n, const std::function<v
   } else {
     fn(0, n);
   }
+}
+
+// Cache blocking (BLIS, Goto & van de Geijn 2008, "Anatomy of
+// high-performance matrix multiplication", section 6), from the detected
+// cache sizes:
+//   KC: a KC x NR micro-panel of B takes half of L1; the rest holds the A
+//       and C lines streaming past;
+//   MC: an MC x KC block of A takes half of L2;
+//   NC: a KC x NC block of packed B (when B is packed at run time) takes a
+//       quarter of L2, beside the A block. (BLIS keeps a larger NC block in
+//       L3; a prepacked B needs no NC block at all, see run_block.)
+struct Blocking {
+  int64_t kc;         // depth of one pass (before equalizing the slices)
+  int64_t mc_panels;  // MR panels per MC block
+  int64_t nc_panels;  // NR panels per NC block
+  int64_t l2_floats;  // L2 capacity
+};
+
+Blocking blocking_for(const GemmUkernel& uk) {
+  const CacheSizes& cs = cache_sizes();
+  constexpr int64_t kF = sizeof(float);
+  Blocking b;
+  b.kc = std::clamp<int64_t>(cs.l1d / 2 / (uk.nr * kF), 128, 512) / 8 * 8;
+  b.mc_panels = std::clamp<int64_t>(cs.l2 / 2 / (b.kc * kF) / uk.mr, 1, 64);
+  b.nc_panels = std::clamp<int64_t>(cs.l2 / 4 / (b.kc * kF) / uk.nr, 2, 64);
+  b.l2_floats = cs.l2 / kF;
+  return b;
+}
+
+// One gemm_f32 call, decided up front.
+struct Plan {
+  const GemmUkernel& uk;
+  const GemmArgs& args;
+  const float* a_packed = nullptr;  // whole-matrix packed A (prepacked or transposed), else null
+  Blocking blk{};
+  int64_t m_panels = 0, n_panels = 0;
+  int64_t k_slices = 1, kc_max = 0;
+};
+
+// Whether a task packs its plain A rows (see pack_a_pays).
+bool task_packs_a(const Plan& pl, int64_t n_panels) {
+  return pl.a_packed == nullptr && pack_a_pays(n_panels, pl.args.a.ld);
+}
+
+// How the output is cut into tasks: a tm x tn grid of blocks of whole MR /
+// NR panels, handed out to the threads one at a time (run_tasks).
+struct Split {
+  int64_t tm = 1, tn = 1;
+};
+
+// A task's cost in multiply-adds: its padded tiles, the packing it does
+// (its B columns when B is plain, its A rows when it packs A; a finer grid
+// repeats these), and a fixed start-up.
+int64_t task_cost(const Plan& pl, int64_t row_panels, int64_t col_panels) {
+  const int64_t k = std::max<int64_t>(pl.args.k, 1);
+  const int64_t rows = row_panels * pl.uk.mr, cols = col_panels * pl.uk.nr;
+  int64_t cost = rows * cols * k + kTaskStartMacs;
+  if (pl.args.b_packed == nullptr) cost += cols * k * kPackCostMacs;
+  if (task_packs_a(pl, col_panels)) cost += rows * k * kPackCostMacs;
+  return cost;
+}
+
+// The grid: first the one that minimizes the slowest thread's cost with one
+// block per thread (what a quiet machine wants); then, for robustness, the
+// finest grid of up to four tasks per thread whose estimated time stays
+// within 5% of that. With tasks handed out dynamically, a thread the OS
+// preempts, or one on a busier core, no longer holds the others up at the
+// end of the GEMM (a static split waits for the slowest thread).
+Split choose_split(const Plan& pl, int threads) {
+  auto estimate = [&](int64_t tm, int64_t tn) {
+    const int64_t tasks = tm * tn;
+    return ceil_div(tasks, threads) * task_cost(pl, ceil_div(pl.m_panels, tm), ceil_div(pl.n_panels, tn));
+  };
+  Split best;
+  int64_t best_time = std::numeric_limits<int64_t>::max();
+  for (int64_t tm = 1; tm <= std::min<int64_t>(threads, pl.m_panels); ++tm) {
+    for (int64_t tn = 1; tm * tn <= threads && tn <= pl.n_panels; ++tn) {
+      const int64_t t = estimate(tm, tn);
+      if (t < best_time) {
+        best_time = t;
+        best = Split{tm, tn};
+      }
+    }
+  }
+  Split fine = best;
+  for (int64_t tm = 1; tm <= std::min<int64_t>(4 * threads, pl.m_panels); ++tm) {
+    for (int64_t tn = 1; tm * tn <= 4 * threads && tn <= pl.n_panels; ++tn) {
+      if ((tm * tn) % threads != 0 || tm * tn <= fine.tm * fine.tn) continue;
+      if (task_cost(pl, ceil_div(pl.m_panels, tm), ceil_div(pl.n_panels, tn)) < kMinTaskMacs) continue;
+      if (estimate(tm, tn) * 100 <= best_time * 105) fine = Split{tm, tn};
+    }
+  }
+  return fine;
+}
+
+// Runs fn(t) for t in [0, n) on the pool, handing tasks out one at a time
+// through an atomic counter, or inline when serial.
+void run_tasks(ThreadPool* pool, bool parallel, int64_t n, const std::function<void(int64_t)>& fn) {
+  if (pool == nullptr || !parallel || n <= 1) {
+    for (int64_t t = 0; t < n; ++t) fn(t);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  pool->run_on_all([&](int, int) {
+    for (int64_t t = next.fetch_add(1, std::memory_order_relaxed); t < n;
+         t = next.fetch_add(1, std::memory_order_relaxed)) {
+      fn(t);
+    }
+  });
+}
+
+// [begin, end) of part `i` of `n` items cut into `parts` near-equal parts.
+std::pair<int64_t, int64_t> part_range(int64_t n, int64_t parts, int64_t i) {
+  const int64_t base = n / parts, extra = n % parts;
+  const int64_t begin = i * base + std::min(i, extra);
+  return {begin, begin + base + (i < extra ? 1 : 0)};
+}
+
+GemmUkernelParams tile_params(const GemmArgs& args, bool first_k, bool last_k) {
+  GemmUkernelParams prm;
+  prm.alpha = args.alpha;
+  prm.beta = first_k ? args.beta : 1.f;
+  if (last_k) {
+    prm.activation = args.epilogue.activation;
+    prm.clamp_min = args.epilogue.clamp_min;
+    prm.clamp_max = args.epilogue.clamp_max;
+  }
+  return prm;
+}
+
+// Where a task finds A micro-panel ip at k step k0, and which tile entry
+// point reads it.
+struct ATiles {
+  const float* base = nullptr;
+  int64_t ip0 = 0;           // panel index at base
+  int64_t panel_stride = 0;  // floats between micro-panels (or MR-row groups)
+  int64_t k_stride = 0;      // floats per k step along a micro-panel
+  int64_t lda = 0;
+  GemmUkernelFn fn = nullptr;
+  GemmUkernelPackBFn fn_pack_b = nullptr;  // the same A, plain B rows packed on the way
+  const float* at(int64_t ip, int64_t k0) const { return base + (ip - ip0) * panel_stride + k0 * k_stride; }
+};
+
+// A for the panels [ip_begin, ip_end) of one task: the whole-matrix packed
+// A, the plain rows in place, or those rows packed now (all of K, once per
+// task, into this thread's scratch).
+ATiles a_tiles_for_task(const Plan& pl, int64_t ip_begin, int64_t ip_end, int64_t task_n_panels) {
+  const GemmUkernel& uk = pl.uk;
+  const int64_t mr = uk.mr, k = pl.args.k, m = pl.args.m;
+  const GemmOperand& a = pl.args.a;
+  if (pl.a_packed != nullptr) return ATiles{pl.a_packed, 0, mr * k, mr, 0, uk.fn, uk.fn_pack_b};
+  if (!task_packs_a(pl, task_n_panels)) {
+    return ATiles{a.data, 0, mr * a.ld, 1, a.ld, uk.fn_a_rows, uk.fn_a_rows_pack_b};
+  }
+  float* buf = thread_scratch(static_cast<size_t>((ip_end - ip_begin) * mr * k), kSlotABlock);
+  for (int64_t ip = ip_begin; ip < ip_end; ++ip) {
+    uk.pack_a(static_cast<int>(std::min(mr, m - ip * mr)), k, a.data + ip * mr * a.ld, a.ld,
+              buf + (ip - ip_begin) * mr * k);
+  }
+  return ATiles{buf, ip_begin, mr * k, mr, 0, uk.fn, uk.fn_pack_b};
+}
+
+// A prefetch into L2 that the compiler keeps: GCC 12 deletes loops whose
+// only statements are __builtin_prefetch calls when it can see their
+// bounds (they have no side effects to it), which silently disabled these.
+inline void prefetch_l2(const char* p) {
+#if defined(__x86_64__)
+  asm volatile("prefetcht1 %0" : : "m"(*p));
+#else
+  __builtin_prefetch(p, 0, 2);
+#endif
+}
+
+// Memory the caller touches next, prefetched into L2 while the
+// microkernels work on data already in cache, a few lines before each tile
+// (too many prefetches at once overflow the miss queues and get dropped).
+// `rows` runs of `row_bytes`, `stride` bytes apart; lines [line_begin,
+// line_end) of it (counted row by row) are this caller's share.
+struct Prefetch {
+  const char* base = nullptr;
+  int64_t rows = 0, stride = 0, row_bytes = 0;
+  int64_t line_begin = 0, line_end = 0;
+
+  int64_t lines_per_row() const { return (row_bytes + 63) / 64; }
+};
+
+// Walks a Prefetch's lines in order, a few at a time (two divisions up
+// front, none per line: they would cost more than the prefetches).
+class PrefetchCursor {
+ public:
+  explicit PrefetchCursor(const Prefetch& p)
+      : p_(p), per_row_(std::max<int64_t>(1, p.lines_per_row())), left_(std::max<int64_t>(0, p.line_end - p.line_begin)) {
+    row_ = p.line_begin / per_row_;
+    col_ = p.line_begin % per_row_;
+  }
+  int64_t left() const { return left_; }
+  void issue(int64_t count) {
+    count = std::min(count, left_);
+    left_ -= count;
+    for (int64_t i = 0; i < count; ++i) {
+      prefetch_l2(p_.base + row_ * p_.stride + col_ * 64);
+      if (++col_ == per_row_) {
+        col_ = 0;
+        ++row_;
+      }
+    }
+  }
+
+ private:
+  const Prefetch& p_;
+  int64_t per_row_, left_;
+  int64_t row_ = 0, col_ = 0;
+};
+
+// A contiguous micro-panel of packed B (kc deep) as a Prefetch.
+Prefetch panel_prefetch(const float* panel, int64_t kc, int64_t nr) {
+  Prefetch p;
+  p.base = reinterpret_cast<const char*>(panel);
+  p.rows = 1;
+  p.row_bytes = kc * nr * static_cast<int64_t>(sizeof(float));
+  p.line_end = p.lines_per_row();
+  return p;
+}
+
+// The tiles of one column panel jp and rows [ip_begin, ip_end), K slice
+// `slice` (kc deep), B micro-panel at bp; `next` is spread over the tiles.
+// With b_rows set (the panel's first use, a whole panel of a plain B), the
+// first tile reads B from those rows (ldb apart) and packs them into bp.
+// (A prepacked B streams from L3 or DRAM: touched first inside the
+// microkernel, a micro-panel stalls it for the whole panel's latency, so the
+// caller passes the micro-panel it runs next. BLIS passes the same hint to
+// its microkernels.)
+void run_column(const Plan& pl, const ATiles& a, int64_t ip_begin, int64_t ip_end, int64_t jp, float* bp,
+                int64_t slice, int64_t kc, const Prefetch& next, bool first_column,
+                const float* b_rows = nullptr) {
+  const GemmArgs& args = pl.args;
+  const GemmEpilogue& ep = args.epilogue;
+  const int64_t mr = pl.uk.mr, nr = pl.uk.nr;
+  const int64_t k0 = slice * pl.kc_max;
+  const bool last = slice + 1 == pl.k_slices;
+  GemmUkernelParams prm = tile_params(args, slice == 0, last);
+  const int64_t j0 = jp * nr;
+  const int nn = static_cast<int>(std::min(nr, args.n - j0));
+  if (last && ep.bias_kind == GemmBias::kPerColumn) prm.col_bias = ep.bias + j0;
+  const bool row_bias = last && ep.bias_kind == GemmBias::kPerRow;
+  PrefetchCursor prefetch(next);
+  const int64_t per_tile = ceil_div(prefetch.left(), ip_end - ip_begin);
+  for (int64_t ip = ip_begin; ip < ip_end; ++ip) {
+    const int64_t i0 = ip * mr;
+    if (row_bias) prm.row_bias = ep.bias + i0;
+    prefetch.issue(per_tile);
+    const int mm = static_cast<int>(std::min(mr, args.m - i0));
+    if (first_column && ip + 1 < ip_end) {
+      // The first column of a block pulls each A micro-panel from L3 or
+      // DRAM into L2 (the later columns find it there): fetch the next
+      // tile's while this one computes.
+      Prefetch next_a;
+      const float* a_next = a.at(ip + 1, k0);
+      next_a.base = reinterpret_cast<const char*>(a_next);
+      if (a.lda == 0) {
+        next_a.rows = 1;
+        next_a.row_bytes = kc * mr * static_cast<int64_t>(sizeof(float));
+      } else {
+        next_a.rows = std::min(mr, args.m - i0 - mr);
+        next_a.stride = a.lda * static_cast<int64_t>(sizeof(float));
+        next_a.row_bytes = kc * static_cast<int64_t>(sizeof(float));
+      }
+      next_a.line_end = next_a.rows * next_a.lines_per_row();
+      PrefetchCursor cursor(next_a);
+      cursor.issue(cursor.left());
+    }
+    if (b_rows != nullptr && ip == ip_begin) {
+      a.fn_pack_b(mm, kc, a.at(ip, k0), a.lda, b_rows, args.b.ld, bp, args.c + i0 * args.ldc + j0, args.ldc, prm);
+    } else {
+      a.fn(mm, nn, kc, a.at(ip, k0), a.lda, bp, args.c + i0 * args.ldc + j0, args.ldc, prm);
+    }
+  }
+}
+
+// One thread's block of C: panels [ip_begin, ip_end) x [jp_begin, jp_end).
+// Loop orders (innermost two are always jr > ir, so a B micro-panel stays in
+// L1 while the microkernel sweeps the A micro-panels):
+//   * B prepacked, the block's A fits in half of L2: jr > pc > ir. The C
+//     tiles of a column panel stay in cache across the K slices.
+//   * B prepacked otherwise: pc > ic > jr > ir (BLIS): the MC x KC A block
+//     stays in L2 across jr; B micro-panels stream from memory.
+//   * B plain: NC > pc > ic > jr > ir. A KC x NC block of B is packed into
+//     L2 by the first MC block's tiles (fused, gemm_ukernel.h; the strip of
+//     B the next fused tile reads is prefetched meanwhile), then reused by
+//     every later MC block; with one MC block the NC columns of C stay in
+//     cache across the K slices.
+void run_block(const Plan& pl, int64_t ip_begin, int64_t ip_end, int64_t jp_begin, int64_t jp_end) {
+  const GemmArgs& args = pl.args;
+  const int64_t mr = pl.uk.mr, nr = pl.uk.nr, k = args.k, mc = pl.blk.mc_panels;
+  const ATiles a = a_tiles_for_task(pl, ip_begin, ip_end, jp_end - jp_begin);
+  auto slice_kc = [&](int64_t slice) { return std::min(pl.kc_max, k - slice * pl.kc_max); };
+  if (args.b_packed != nullptr) {
+    // Micro-panel (jp, slice) of the prepacked B.
+    // (run_column only writes B through bp when passed b_rows, never here.)
+    auto b_at = [&](int64_t jp, int64_t slice) {
+      return const_cast<float*>(args.b_packed + jp * nr * k + slice * pl.kc_max * nr);
+    };
+    if ((ip_end - ip_begin) * mr * k <= pl.blk.l2_floats / 2) {
+      for (int64_t jp = jp_begin; jp < jp_end; ++jp) {
+        for (int64_t slice = 0; slice < pl.k_slices; ++slice) {
+          const bool more = slice + 1 < pl.k_slices;
+          const int64_t next_jp = more ? jp : jp + 1, next_slice = more ? slice + 1 : 0;
+          run_column(pl, a, ip_begin, ip_end, jp, b_at(jp, slice), slice, slice_kc(slice),
+                     next_jp < jp_end ? panel_prefetch(b_at(next_jp, next_slice), slice_kc(next_slice), nr)
+                                      : Prefetch{},
+                     jp == jp_begin);
+        }
+      }
+      return;
+    }
+    for (int64_t slice = 0; slice < pl.k_slices; ++slice) {
+      for (int64_t ic = ip_begin; ic < ip_end; ic += mc) {
+        const int64_t ic_end = std::min(ip_end, ic + mc);
+        for (int64_t jp = jp_begin; jp < jp_end; ++jp) {
+          run_column(pl, a, ic, ic_end, jp, b_at(jp, slice), slice, slice_kc(slice),
+                     jp + 1 < jp_end ? panel_prefetch(b_at(jp + 1, slice), slice_kc(slice), nr) : Prefetch{},
+                     jp == jp_begin);
+        }
+      }
+    }
+    return;
+  }
+  const int64_t chunk = pl.blk.nc_panels;
+  const int64_t b_stride = packed_b_block_stride(static_cast<int>(nr), pl.kc_max);
+  float* b_buf = thread_scratch(static_cast<size_t>(b_stride * std::min(chunk, jp_end - jp_begin)), kSlotBBlock);
+  const int64_t ldb_bytes = args.b.ld * static_cast<int64_t>(sizeof(float));
+  // A plain (not transposed) B is packed by the first tile of each whole
+  // panel (fn_pack_b); the partial last panel, and a transposed B, here.
+  const bool fuse = !args.b.trans;
+  const int64_t whole_end = args.n / nr;  // panels wholly inside n
+  // The rows [k0, k0 + kc) of panel jp, which the fused tile reads next.
+  auto strip = [&](int64_t jp, int64_t slice) {
+    Prefetch p;
+    if (!fuse || jp >= std::min(jp_end, whole_end) || slice >= pl.k_slices) return p;
+    p.base = reinterpret_cast<const char*>(args.b.data + slice * pl.kc_max * args.b.ld + jp * nr);
+    p.rows = slice_kc(slice);
+    p.stride = ldb_bytes;
+    p.row_bytes = nr * static_cast<int64_t>(sizeof(float));
+    p.line_end = p.rows * p.lines_per_row();
+    return p;
+  };
+  for (int64_t jc = jp_begin; jc < jp_end; jc += chunk) {
+    const int64_t jc_end = std::min(jp_end, jc + chunk);
+    const int64_t fused_end = fuse ? std::clamp(whole_end, jc, jc_end) : jc;
+    for (int64_t slice = 0; slice < pl.k_slices; ++slice) {
+      const int64_t kc = slice_kc(slice);
+      if (fused_end < jc_end) {
+        pack_b_block(pl.uk, slice * pl.kc_max, kc, args.n, args.b, fused_end, jc_end,
+                     b_buf + (fused_end - jc) * b_stride, b_stride);
+      }
+      for (int64_t ic = ip_begin; ic < ip_end; ic += mc) {
+        const int64_t ic_end = std::min(ip_end, ic + mc);
+        const bool first = ic == ip_begin;
+        for (int64_t jp = jc; jp < jc_end; ++jp) {
+          // Prefetch the strip the next fused tile reads: the next panel, or
+          // the first panel of the next slice or chunk.
+          Prefetch next;
+          if (first) {
+            next = jp + 1 < jc_end                ? strip(jp + 1, slice)
+                   : slice + 1 < pl.k_slices      ? strip(jc, slice + 1)
+                                                  : strip(jc_end, 0);
+          }
+          const bool fused = first && jp < fused_end;
+          run_column(pl, a, ic, ic_end, jp, b_buf + (jp - jc) * b_stride, slice, kc, next, jp == jc,
+                     fused ? args.b.data + slice * pl.kc_max * args.b.ld + jp * nr : nullptr);
+        }
+      }
+    }
+  }
+}
+
+// M = 1: y = x * op(B). Bandwidth-bound, so B is read once and never
+// packed at run time: a prepacked B goes through gemv_packed (four panels
+// in flight), a plain B through the GEMV kernel. Tasks are column ranges
+// (groups of four panels, or 64-float chunks so each task's slice of a B
+// row is whole cache lines), up to four per thread, handed out dynamically.
+void gemv_f32(const GemmUkernel& uk, const GemmArgs& args, ThreadPool* pool) {
+  const int64_t n = args.n, k = args.k;
+  const float* x = args.a.data;
+  if (args.a_packed != nullptr || args.a.trans) {
+    // The row is strided (a packed panel, or a column of A^T): gather it.
+    float* gathered = thread_scratch(static_cast<size_t>(k), kSlotGemvX);
+    const float* src = args.a_packed != nullptr ? args.a_packed : args.a.data;
+    const int64_t stride = args.a_packed != nullptr ? uk.mr : args.a.ld;
+    for (int64_t p = 0; p < k; ++p) gathered[p] = src[p * stride];
+    x = gathered;
+  }
+  GemmUkernelParams prm = tile_params(args, true, true);
+  const GemmEpilogue& ep = args.epilogue;
+  if (ep.bias_kind == GemmBias::kPerRow) prm.row_bias = ep.bias;
+  const bool col_bias = ep.bias_kind == GemmBias::kPerColumn;
+  const int threads = pool != nullptr ? pool->num_threads() : 1;
+  const bool parallel = threads > 1 && n * k >= kMinParallelMacs;
+  const int64_t unit = args.b_packed != nullptr ? 4 * uk.nr : 64;
+  const int64_t units = ceil_div(n, unit);
+  const int64_t tasks = parallel ? std::min<int64_t>(units, 4 * threads) : 1;
+  run_tasks(pool, parallel, tasks, [&](int64_t t) {
+    const auto [u_begin, u_end] = part_range(units, tasks, t);
+    const int64_t j0 = u_begin * unit, j1 = std::min(n, u_end * unit);
+    GemmUkernelParams p = prm;
+    if (col_bias) p.col_bias = ep.bias + j0;
+    if (args.b_packed != nullptr) {
+      uk.gemv_packed(j1 - j0, k, x, args.b_packed + j0 * k, args.c + j0, p);
+    } else {
+      const float* b = args.b.trans ? args.b.data + j0 * args.b.ld : args.b.data + j0;
+      uk.gemv(j1 - j0, k, x, b, args.b.ld, args.b.trans, args.c + j0, p);
+    }
+  });
 }
 
 }  // namespace
@@ -67,71 +503,11 @@ void AlignedFloats::resize(size_t count) {
 }
 
 float* thread_scratch(size_t count, int slot) {
-  thread_local std::array<AlignedFloats, 4> buffers;
+  thread_local std::array<AlignedFloats, 8> buffers;
   FS_CHECK(slot >= 0 && slot < static_cast<int>(buffers.size()));
   AlignedFloats& buf = buffers[static_cast<size_t>(slot)];
   buf.resize(std::max<size_t>(count, 1));
   return buf.data();
-}
-
-int64_t packed_a_size(const GemmUkernel& uk, int64_t m, int64_t k) { return ceil_div(m, uk.mr) * uk.mr * k; }
-
-int64_t packed_b_size(const GemmUkernel& uk, int64_t k, int64_t n) { return ceil_div(n, uk.nr) * uk.nr * k; }
-
-void pack_a_panels(const GemmUkernel& uk, int64_t m, int64_t k, const GemmOperand& a, int64_t panel_begin,
-                   int64_t panel_end, float* dst) {
-  const int64_t mr = uk.mr;
-  for (int64_t panel = panel_begin; panel < panel_end; ++panel) {
-    float* out = dst + panel * mr * k;
-    const int64_t i0 = panel * mr;
-    const int64_t rows = std::min(mr, m - i0);
-    if (!a.trans) {
-      // op(A)[i][p] = data[i*ld + p]: read rows, write with stride MR.
-      for (int64_t r = 0; r < rows; ++r) {
-        const float* src = a.data + (i0 + r) * a.ld;
-        for (int64_t p = 0; p < k; ++p) out[p * mr + r] = src[p];
-      }
-      for (int64_t r = rows; r < mr; ++r) {
-        for (int64_t p = 0; p < k; ++p) out[p * mr + r] = 0.f;
-      }
-    } else {
-      // op(A)[i][p] = data[p*ld + i]: each k step is a contiguous run.
-      for (int64_t p = 0; p < k; ++p) {
-        const float* src = a.data + p * a.ld + i0;
-        float* o = out + p * mr;
-        for (int64_t r = 0; r < rows; ++r) o[r] = src[r];
-        for (int64_t r = rows; r < mr; ++r) o[r] = 0.f;
-      }
-    }
-  }
-}
-
-void pack_b_panels(const GemmUkernel& uk, int64_t k, int64_t n, const GemmOperand& b, int64_t panel_begin,
-                   int64_t panel_end, float* dst) {
-  const int64_t nr = uk.nr;
-  for (int64_t panel = panel_begin; panel < panel_end; ++panel) {
-    float* out = dst + panel * nr * k;
-    const int64_t j0 = panel * nr;
-    const int64_t cols = std::min(nr, n - j0);
-    if (!b.trans) {
-      // op(B)[p][j] = data[p*ld + j]: copy a row slice per k step.
-      for (int64_t p = 0; p < k; ++p) {
-        const float* src = b.data + p * b.ld + j0;
-        float* o = out + p * nr;
-        std::memcpy(o, src, static_cast<size_t>(cols) * sizeof(float));
-        for (int64_t c = cols; c < nr; ++c) o[c] = 0.f;
-      }
-    } else {
-      // op(B)[p][j] = data[j*ld + p]: read rows of data, write with stride NR.
-      for (int64_t c = 0; c < cols; ++c) {
-        const float* src = b.data + (j0 + c) * b.ld;
-        for (int64_t p = 0; p < k; ++p) out[p * nr + c] = src[p];
-      }
-      for (int64_t c = cols; c < nr; ++c) {
-        for (int64_t p = 0; p < k; ++p) out[p * nr + c] = 0.f;
-      }
-    }
-  }
 }
 
 AlignedFloats pack_a(const GemmUkernel& uk, int64_t m, int64_t k, const GemmOperand& a, ThreadPool* pool) {
@@ -153,88 +529,45 @@ AlignedFloats pack_b(const GemmUkernel& uk, int64_t k, int64_t n, const GemmOper
 }
 
 int64_t gemm_f32_workspace_size(const GemmUkernel& uk, const GemmArgs& args) {
-  int64_t size = 0;
-  // Each part is rounded to 16 floats so the B buffer stays 64-byte aligned.
-  if (args.a_packed == nullptr) size += ceil_div(packed_a_size(uk, args.m, args.k), 16) * 16;
-  if (args.b_packed == nullptr) size += packed_b_size(uk, args.k, args.n);
-  return size;
+  // Only a transposed, unpacked A (M > 1) is packed whole; B blocks are
+  // packed per thread into thread_scratch, and a plain A is read in place.
+  if (args.a_packed == nullptr && args.a.trans && args.m > 1) return packed_a_size(uk, args.m, args.k);
+  return 0;
 }
 
 void gemm_f32(const GemmUkernel& uk, const GemmArgs& args, ThreadPool* pool, float* workspace) {
   const int64_t m = args.m, n = args.n, k = args.k;
   if (m <= 0 || n <= 0) return;
+  if (m == 1) {
+    gemv_f32(uk, args, pool);
+    return;
+  }
   const int64_t mr = uk.mr, nr = uk.nr;
-  const int64_t m_panels = ceil_div(m, mr);
-  const int64_t n_panels = ceil_div(n, nr);
   const int threads = pool != nullptr ? pool->num_threads() : 1;
   const bool parallel = threads > 1 && m * n * std::max<int64_t>(k, 1) >= kMinParallelMacs;
 
-  if (workspace == nullptr) workspace = thread_scratch(static_cast<size_t>(gemm_f32_workspace_size(uk, args)));
-  const float* a_packed = args.a_packed;
-  const float* b_packed = args.b_packed;
-  if (a_packed == nullptr) {
+  Plan plan{uk, args};
+  plan.m_panels = ceil_div(m, mr);
+  plan.n_panels = ceil_div(n, nr);
+  plan.blk = blocking_for(uk);
+  // K in equal slices of at most KC: no thin last slice.
+  plan.k_slices = std::max<int64_t>(1, ceil_div(k, plan.blk.kc));
+  plan.kc_max = ceil_div(k, plan.k_slices);
+  plan.a_packed = args.a_packed;
+  if (plan.a_packed == nullptr && args.a.trans) {
+    // A transposed plain A is packed whole, up front (rare: ONNX Gemm transA).
+    if (workspace == nullptr) workspace = thread_scratch(static_cast<size_t>(gemm_f32_workspace_size(uk, args)));
     float* dst = workspace;
-    run_range(pool, parallel, m_panels, [&](int64_t b, int64_t e) { pack_a_panels(uk, m, k, args.a, b, e, dst); });
-    a_packed = dst;
-    workspace += ceil_div(packed_a_size(uk, m, k), 16) * 16;
+    run_range(pool, parallel, plan.m_panels,
+              [&](int64_t b, int64_t e) { pack_a_panels(uk, m, k, args.a, b, e, dst); });
+    plan.a_packed = dst;
   }
-  if (b_packed == nullptr) {
-    float* dst = workspace;
-    run_range(pool, parallel, n_panels, [&](int64_t b, int64_t e) { pack_b_panels(uk, k, n, args.b, b, e, dst); });
-    b_packed = dst;
-  }
-
-  // Tasks: MC x NC blocks of C. Split N further when M alone gives fewer
-  // than four tasks per thread, and make the task count a multiple of the
-  // thread count where the panels allow, so the static split is balanced.
-  const int64_t m_blocks = ceil_div(m_panels, std::max<int64_t>(1, kMcRows / mr));
-  const int64_t mc_panels = ceil_div(m_panels, m_blocks);  // equal-sized M blocks
-  const int64_t max_nc_panels = std::max<int64_t>(1, kNcMaxCols / nr);
-  int64_t n_splits = 1;
-  if (parallel) {
-    n_splits = std::clamp<int64_t>(ceil_div(4 * threads, m_blocks), 1, n_panels);
-    while ((m_blocks * n_splits) % threads != 0 && n_splits < n_panels) ++n_splits;
-  }
-  n_splits = std::max(n_splits, ceil_div(n_panels, max_nc_panels));
-  const int64_t nc_panels = ceil_div(n_panels, n_splits);
-  const int64_t n_blocks = ceil_div(n_panels, nc_panels);
-
-  const GemmEpilogue& ep = args.epilogue;
-  auto task = [&](int64_t begin, int64_t end) {
-    for (int64_t t = begin; t < end; ++t) {
-      const int64_t ip_begin = (t / n_blocks) * mc_panels;
-      const int64_t ip_end = std::min(m_panels, ip_begin + mc_panels);
-      const int64_t jp_begin = (t % n_blocks) * nc_panels;
-      const int64_t jp_end = std::min(n_panels, jp_begin + nc_panels);
-      int64_t k0 = 0;
-      do {
-        const int64_t kc = std::min(kKc, k - k0);
-        const bool last = k0 + kc >= k;
-        GemmUkernelParams prm;
-        prm.alpha = args.alpha;
-        prm.beta = k0 == 0 ? args.beta : 1.f;
-        if (last) {
-          prm.activation = ep.activation;
-          prm.clamp_min = ep.clamp_min;
-          prm.clamp_max = ep.clamp_max;
-        }
-        for (int64_t jp = jp_begin; jp < jp_end; ++jp) {
-          const int64_t j0 = jp * nr;
-          const int nn = static_cast<int>(std::min(nr, n - j0));
-          const float* bp = b_packed + jp * nr * k + k0 * nr;
-          prm.col_bias = last && ep.bias_kind == GemmBias::kPerColumn ? ep.bias + j0 : nullptr;
-          for (int64_t ip = ip_begin; ip < ip_end; ++ip) {
-            const int64_t i0 = ip * mr;
-            const int mm = static_cast<int>(std::min(mr, m - i0));
-            prm.row_bias = last && ep.bias_kind == GemmBias::kPerRow ? ep.bias + i0 : nullptr;
-            uk.fn(mm, nn, kc, a_packed + ip * mr * k + k0 * mr, bp, args.c + i0 * args.ldc + j0, args.ldc, prm);
-          }
-        }
-        k0 += kc;
-      } while (k0 < k);
-    }
-  };
-  run_range(pool, parallel, m_blocks * n_blocks, task);
+  const Split split = parallel ? choose_split(plan, threads) : Split{};
+  run_tasks(pool, parallel, split.tm * split.tn, [&](int64_t t) {
+    const auto [ip_begin, ip_end] = part_range(plan.m_panels, split.tm, t / split.tn);
+    const auto [jp_begin, jp_end] = part_range(plan.n_panels, split.tn, t % split.tn);
+    run_block(plan, ip_begin, ip_end, jp_begin, jp_end);
+  });
 }
 
 }  // namespace fastserve

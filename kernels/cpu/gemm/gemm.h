@@ -3,18 +3,28 @@
 //   C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C  (+ bias) (activation)
 //
 // op(X) is X or X^T (GemmOperand::trans); A, B, C are row-major with leading
-// dimensions. The engine follows the BLIS/GotoBLAS structure:
-//   1. op(A) is packed into panels of MR rows and op(B) into panels of NR
-//      columns (layouts in gemm_ukernel.h). Constant operands (weights) are
-//      packed once at prepare() with pack_a()/pack_b() and passed pre-packed.
-//   2. The output is cut into MC x NC blocks, one task each, spread over the
-//      thread pool; inside a task the K dimension is walked in KC slices so
-//      an MC x KC block of packed A stays in L2 and a KC x NR micro-panel of
-//      packed B stays in L1 while the microkernel sweeps it.
-//   3. A register-blocked microkernel (gemm_ukernel.h) computes each MR x NR
-//      tile and applies the fused epilogue (alpha, beta, per-row or
-//      per-column bias, activation) on the last KC slice, while the tile is
-//      still in registers.
+// dimensions. The engine follows the BLIS/GotoBLAS structure (Goto & van de
+// Geijn, "Anatomy of high-performance matrix multiplication", 2008):
+//   1. op(B) is used as panels of NR columns and op(A) as MR rows (layouts in
+//      gemm_ukernel.h). Constant operands (weights) are packed once at
+//      prepare() with pack_a()/pack_b() and passed pre-packed. At run time a
+//      plain B is packed one KC x NC block at a time into a per-task buffer
+//      that stays in L2, by the first microkernel call that reads each
+//      panel; a plain A is read in place by the microkernel, or packed once
+//      per task when enough B panels reuse it (or its rows alias in cache);
+//      a transposed plain A is packed whole.
+//   2. The output is cut into a grid of tasks (one per thread, or up to
+//      four per thread when that costs little; gemm.cc choose_split) that
+//      the threads take one at a time; inside a task the loops run
+//      NC > KC > MC > NR > MR (or NR > KC > MR when the task's A fits in
+//      L2) so a KC x NR micro-panel of B stays in L1 while the microkernel
+//      sweeps an MC x KC block of A held in L2. The block sizes come from
+//      the detected cache sizes (core/cpu_cache.h).
+//   3. A register-blocked microkernel computes each MR x NR tile and applies
+//      the fused epilogue (alpha, beta, per-row or per-column bias,
+//      activation) on the last KC slice, while the tile is still in registers.
+//   4. M = 1 is a GEMV: bandwidth-bound, so B is streamed once, never packed
+//      at run time, and the threads split the columns.
 // The microkernel (and so MR/NR and the packed layout) is chosen from the
 // ISA: gemm_ukernel_for_isa().
 #pragma once
@@ -97,7 +107,9 @@ struct GemmArgs {
   GemmEpilogue epilogue;
 };
 
-// Scratch floats gemm_f32 needs for the operands that are not pre-packed.
+// Floats of caller-visible workspace gemm_f32 needs: non-zero only for a
+// transposed, unpacked A with M > 1 (packed whole). Per-thread B blocks
+// live in thread_scratch.
 int64_t gemm_f32_workspace_size(const GemmUkernel& uk, const GemmArgs& args);
 
 // Runs the GEMM with microkernel uk, split over `pool` (may be null: serial).
@@ -108,7 +120,9 @@ void gemm_f32(const GemmUkernel& uk, const GemmArgs& args, ThreadPool* pool, flo
 
 // A thread-local scratch buffer of at least `count` floats (64-byte aligned),
 // reused across calls on the same thread. For kernels whose scratch is not
-// yet booked by the memory planner.
+// yet booked by the memory planner. Slots in use: 0 gemm_f32's workspace,
+// 1 the Gemm op's scaled bias, 2 the conv im2col buffer, 3-5 gemm_f32's
+// per-thread B and A blocks and gathered GEMV row; 0..7 are valid.
 // TODO(memory planner): replace with scratch booked at prepare().
 float* thread_scratch(size_t count, int slot = 0);
 

@@ -27,6 +27,7 @@ struct Avx512 {
   // _mm512_undefined_ps() and trip -Wmaybe-uninitialized; same instruction.
   static Reg max(Reg a, Reg b) { return _mm512_maskz_max_ps(static_cast<__mmask16>(0xFFFF), a, b); }
   static Reg min(Reg a, Reg b) { return _mm512_maskz_min_ps(static_cast<__mmask16>(0xFFFF), a, b); }
+  static float reduce_add(Reg v) { return _mm512_reduce_add_ps(v); }
   static Mask mask(int count) {
     if (count <= 0) return 0;
     if (count >= kWidth) return static_cast<Mask>(0xFFFF);
@@ -37,9 +38,14 @@ struct Avx512 {
   static void store_mask(float* p, Mask m, Reg v) { _mm512_mask_storeu_ps(p, m, v); }
 };
 
+using Family = gemm_impl::UkernelFamily<Avx512, 14, 2>;
+
 }  // namespace
 
 const GemmUkernel kGemmUkernelAvx512_14x32 = {
-    "gemm_f32__avx512_14x32", Isa::kAvx512, 14, 32, &gemm_impl::UkernelFamily<Avx512, 14, 2>::run};
+    .name = "gemm_f32__avx512_14x32", .isa = Isa::kAvx512, .mr = 14, .nr = 32,
+    .fn = &Family::run_packed, .fn_a_rows = &Family::run_rows,
+    .fn_pack_b = &Family::run_packed_pack_b, .fn_a_rows_pack_b = &Family::run_rows_pack_b, .gemv = &gemm_impl::gemv<Avx512>,
+    .gemv_packed = &Family::gemv_packed_b, .pack_a = &Family::pack_a, .pack_b_rows = &Family::pack_b};
 
 }  // namespace fastserve

@@ -25,6 +25,7 @@ struct Scalar {
   static Reg add(Reg a, Reg b) { return a + b; }
   static Reg max(Reg a, Reg b) { return std::max(a, b); }
   static Reg min(Reg a, Reg b) { return std::min(a, b); }
+  static float reduce_add(Reg v) { return v; }
   static Mask mask(int count) { return count > 0; }
   static Reg load_mask(const float* p, Mask m) { return m ? *p : 0.f; }
   static void store(float* p, Reg v) { *p = v; }
@@ -33,9 +34,14 @@ struct Scalar {
   }
 };
 
+using Family = gemm_impl::UkernelFamily<Scalar, 4, 8>;
+
 }  // namespace
 
 const GemmUkernel kGemmUkernelPortable4x8 = {
-    "gemm_f32__portable_4x8", Isa::kScalar, 4, 8, &gemm_impl::UkernelFamily<Scalar, 4, 8>::run};
+    .name = "gemm_f32__portable_4x8", .isa = Isa::kScalar, .mr = 4, .nr = 8,
+    .fn = &Family::run_packed, .fn_a_rows = &Family::run_rows,
+    .fn_pack_b = &Family::run_packed_pack_b, .fn_a_rows_pack_b = &Family::run_rows_pack_b, .gemv = &gemm_impl::gemv<Scalar>,
+    .gemv_packed = &Family::gemv_packed_b, .pack_a = &Family::pack_a, .pack_b_rows = &Family::pack_b};
 
 }  // namespace fastserve
