@@ -4,9 +4,11 @@
 //   average_pool_f32_2d__portable  AveragePool 1-D/2-D, count_include_pad
 //   global_average_pool_f32__portable, global_max_pool_f32__portable
 // Strides, dilations, pads, auto_pad and ceil_mode come from
-// graph/window_geometry.h. Window bounds are clipped once per output row /
-// column (separable), so the inner loops carry no bounds checks. The
-// average divisor is separable too: count_h(oy) * count_w(ox).
+// graph/window_geometry.h. MaxPool and AveragePool are separable: each
+// output row first combines its window's input rows into one row, then
+// combines columns of that row; window bounds are clipped once per output
+// row and per column offset, so the inner loops carry no bounds checks and
+// vectorize. The average divisor is separable too: count_h(oy) * count_w(ox).
 #include <algorithm>
 #include <limits>
 #include <memory>
@@ -86,24 +88,60 @@ Status run_pool(const KernelContext& ctx) {
   const float* xd = x.data<float>();
   float* yd = y.data<float>();
   const int64_t planes = x.dim(0) * x.dim(1);
+  // Per output column: the valid input taps' range is [first_ox(kj), end_ox(kj))
+  // for each column offset kj, and the average's divisor.
+  std::vector<int64_t> ox_lo(static_cast<size_t>(p.kw)), ox_hi(static_cast<size_t>(p.kw)), ix_off(static_cast<size_t>(p.kw));
+  for (int64_t kj = 0; kj < p.kw; ++kj) {
+    const int64_t off = kj * p.dilation_w - p.pad_left;  // ix = ox * stride + off
+    ix_off[static_cast<size_t>(kj)] = off;
+    ox_lo[static_cast<size_t>(kj)] = off >= 0 ? 0 : std::min(p.ow, (-off + p.stride_w - 1) / p.stride_w);
+    ox_hi[static_cast<size_t>(kj)] = p.w - 1 - off < 0 ? 0 : std::min(p.ow, (p.w - 1 - off) / p.stride_w + 1);
+  }
+  std::vector<float> col_count(static_cast<size_t>(p.ow));
+  for (int64_t ox = 0; ox < p.ow; ++ox) col_count[static_cast<size_t>(ox)] = static_cast<float>(cols[static_cast<size_t>(ox)].counted);
+  const float init = kMax ? std::numeric_limits<float>::lowest() : 0.f;
+  const auto combine = [](float a, float b) { return kMax ? std::max(a, b) : a + b; };
   const int64_t work = std::max<int64_t>(1, p.oh * p.ow * p.kh * p.kw);
+  // Separable: for each output row, first combine the window's input rows
+  // into one row (contiguous, vectorizes), then combine that row's columns
+  // per output column. kh*W + kw*OW operations per output row instead of
+  // kh*kw*OW, and neither loop carries a bounds check.
   ctx.pool->parallel_for(planes, std::max<int64_t>(1, 16384 / work), [&](int64_t begin, int64_t end) {
+    std::vector<float> rowbuf(static_cast<size_t>(std::max<int64_t>(p.w, 1)));
+    float* tmp = rowbuf.data();
     for (int64_t pl = begin; pl < end; ++pl) {
       const float* xp = xd + pl * p.h * p.w;
       float* yp = yd + pl * p.oh * p.ow;
       for (int64_t oy = 0; oy < p.oh; ++oy) {
         const AxisWindow& r = rows[static_cast<size_t>(oy)];
-        for (int64_t ox = 0; ox < p.ow; ++ox) {
-          const AxisWindow& c = cols[static_cast<size_t>(ox)];
-          float acc = kMax ? std::numeric_limits<float>::lowest() : 0.f;
-          for (int64_t ki = r.k_lo; ki < r.k_hi; ++ki) {
-            const float* xrow = xp + (r.start + ki * p.dilation_h) * p.w + c.start;
-            for (int64_t kj = c.k_lo; kj < c.k_hi; ++kj) {
-              const float v = xrow[kj * p.dilation_w];
-              acc = kMax ? std::max(acc, v) : acc + v;
-            }
+        float* yrow = yp + oy * p.ow;
+        if (r.k_hi <= r.k_lo) {
+          std::fill(tmp, tmp + p.w, init);
+        } else {
+          const float* first = xp + (r.start + r.k_lo * p.dilation_h) * p.w;
+          std::copy(first, first + p.w, tmp);
+          for (int64_t ki = r.k_lo + 1; ki < r.k_hi; ++ki) {
+            const float* xrow = xp + (r.start + ki * p.dilation_h) * p.w;
+            for (int64_t ix = 0; ix < p.w; ++ix) tmp[ix] = combine(tmp[ix], xrow[ix]);
           }
-          yp[oy * p.ow + ox] = kMax ? acc : acc / static_cast<float>(r.counted * c.counted);
+        }
+        std::fill(yrow, yrow + p.ow, init);
+        for (int64_t kj = 0; kj < p.kw; ++kj) {
+          const int64_t lo = ox_lo[static_cast<size_t>(kj)], hi = ox_hi[static_cast<size_t>(kj)];
+          const int64_t off = ix_off[static_cast<size_t>(kj)];
+          if (p.stride_w == 1) {
+            const float* t = tmp + off;
+            for (int64_t ox = lo; ox < hi; ++ox) yrow[ox] = combine(yrow[ox], t[ox]);
+          } else if (p.stride_w == 2) {
+            const float* t = tmp + off;
+            for (int64_t ox = lo; ox < hi; ++ox) yrow[ox] = combine(yrow[ox], t[2 * ox]);
+          } else {
+            for (int64_t ox = lo; ox < hi; ++ox) yrow[ox] = combine(yrow[ox], tmp[ox * p.stride_w + off]);
+          }
+        }
+        if (!kMax) {
+          const float rc = static_cast<float>(r.counted);
+          for (int64_t ox = 0; ox < p.ow; ++ox) yrow[ox] /= rc * col_count[static_cast<size_t>(ox)];
         }
       }
     }
