@@ -9,7 +9,7 @@ GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 MODEL ?= models/fashion_mnist_cnn.onnx
 IMAGE ?= models/samples/sample_0_ankle_boot.png
 
-.PHONY: run test deps build build-asan unit asan-test fuzz fuzz-long bench models golden zoo bench-peers clean
+.PHONY: run test deps build build-asan unit asan-test fuzz fuzz-long bench bench-gemm models golden zoo bench-peers clean
 
 deps:
 	@tools/install_deps.sh
@@ -54,6 +54,12 @@ bench: deps $(BUILD)/CMakeCache.txt
 	cmake -S . -B $(BUILD) -DFASTSERVE_BUILD_BENCH=ON >/dev/null
 	cmake --build $(BUILD) -j$(JOBS) --target fastserve_bench
 	$(BUILD)/bench/fastserve_bench --benchmark_min_time=0.2
+
+# Our GEMM vs oneDNN vs Eigen at 1 and 2 threads; rewrites the GEMM section of docs/benchmarks.md.
+bench-gemm: deps $(BUILD)/CMakeCache.txt
+	cmake -S . -B $(BUILD) -DFASTSERVE_BUILD_BENCH=ON >/dev/null
+	cmake --build $(BUILD) -j$(JOBS) --target fastserve_bench
+	python3 bench/kernels/gemm_table.py --bench $(BUILD)/bench/fastserve_bench
 
 # Regenerate the shipped models and ONNX Runtime goldens (needs Python; not part of test).
 models:
