@@ -1,11 +1,12 @@
-// im2col into packed-B panels (see im2col.h). Portable C++. Runs are at most
+// im2col into packed-B panels (see im2col.h). Portable C++. Rows are at most
 // one panel wide (8 to 32 floats), so they are copied with fixed-size chunks
-// the compiler inlines: a memcpy / memset call per run cost more than the
+// the compiler inlines: a memcpy / memset call per row cost more than the
 // copy itself (a third of a 1x1 conv's time).
 #include "kernels/cpu/conv/im2col.h"
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace fastserve {
 namespace {
@@ -50,59 +51,70 @@ void im2col_pack_panels(const Conv2dPlan& p, const float* x_group, int64_t nr, i
     pack_pointwise_panels(p, x_group, nr, panel_begin, panel_end, dst);
     return;
   }
-  const int64_t k_total = p.cg() * p.kh * p.kw;
+  // A panel's column -> input mapping is the same for every channel: for
+  // each tap (ki, kj) and column q, the offset into a channel plane, or -1
+  // in the padding. It is computed once per panel and tap, then each of the
+  // cg channels is a gather through it (a plain copy when the tap's columns
+  // are contiguous in the input, no bounds test when none is padding).
+  // Walking output rows per channel and tap instead cost more than the copy
+  // itself: panels are 8-32 columns, so runs are short.
+  const int64_t taps = p.kh * p.kw;
+  const int64_t k_total = p.cg() * taps;
   const int64_t n_total = p.oh * p.ow;
+  const int64_t plane = p.h * p.w;
+  enum Kind : uint8_t { kMixed, kGather, kContiguous };
+  thread_local std::vector<int64_t> offsets;
+  thread_local std::vector<Kind> kinds;
+  thread_local std::vector<int64_t> col_y, col_x;
+  offsets.resize(static_cast<size_t>(taps * nr));
+  kinds.resize(static_cast<size_t>(taps));
+  col_y.resize(static_cast<size_t>(nr));
+  col_x.resize(static_cast<size_t>(nr));
   for (int64_t panel = panel_begin; panel < panel_end; ++panel) {
     float* out = dst + (panel - panel_begin) * nr * k_total;
     const int64_t j0 = panel * nr;
     const int64_t cols = std::min(nr, n_total - j0);
-    const int64_t oy0 = j0 / p.ow, ox0 = j0 % p.ow;
-    int64_t row = 0;
-    for (int64_t c = 0; c < p.cg(); ++c) {
-      const float* xc = x_group + c * p.h * p.w;
-      for (int64_t ki = 0; ki < p.kh; ++ki) {
-        for (int64_t kj = 0; kj < p.kw; ++kj, ++row) {
-          float* o = out + row * nr;
-          // Walk the panel's columns in runs that share an output row.
-          int64_t t = 0, oy = oy0, ox = ox0;
-          while (t < cols) {
-            const int64_t run = std::min(cols - t, p.ow - ox);
-            const int64_t iy = oy * p.stride_h - p.pad_top + ki * p.dilation_h;
-            if (iy < 0 || iy >= p.h) {
-              zero_run(o + t, run);
-            } else {
-              const float* xrow = xc + iy * p.w;
-              const int64_t ix0 = ox * p.stride_w - p.pad_left + kj * p.dilation_w;
-              if (p.stride_w == 1) {
-                // Columns [lo, hi) of the run read inside the row.
-                const int64_t lo = std::clamp<int64_t>(-ix0, 0, run);
-                const int64_t hi = std::clamp<int64_t>(p.w - ix0, lo, run);
-                zero_run(o + t, lo);
-                copy_run(o + t + lo, xrow + ix0 + lo, hi - lo);
-                zero_run(o + t + hi, run - hi);
-              } else {
-                // Columns [lo, hi) of the run read inside the row:
-                // ix0 + q*s >= 0 and ix0 + q*s <= w - 1.
-                // Most runs lie inside: tested without the divisions.
-                const int64_t s = p.stride_w;
-                int64_t lo = 0, hi = run;
-                if (ix0 < 0 || ix0 + (run - 1) * s >= p.w) {
-                  lo = ix0 >= 0 ? 0 : std::min(run, (-ix0 + s - 1) / s);
-                  hi = p.w - 1 - ix0 < 0 ? lo : std::clamp((p.w - 1 - ix0) / s + 1, lo, run);
-                }
-                zero_run(o + t, lo);
-                const float* src = xrow + ix0;
-                float* dst = o + t;
-                for (int64_t q = lo; q < hi; ++q) dst[q] = src[q * s];
-                zero_run(o + t + hi, run - hi);
-              }
-            }
-            t += run;
-            ox = 0;
-            ++oy;
-          }
-          zero_run(o + cols, nr - cols);
+    for (int64_t q = 0, oy = j0 / p.ow, ox = j0 % p.ow; q < cols; ++q) {
+      col_y[static_cast<size_t>(q)] = oy * p.stride_h - p.pad_top;
+      col_x[static_cast<size_t>(q)] = ox * p.stride_w - p.pad_left;
+      if (++ox == p.ow) {
+        ox = 0;
+        ++oy;
+      }
+    }
+    for (int64_t ki = 0; ki < p.kh; ++ki) {
+      for (int64_t kj = 0; kj < p.kw; ++kj) {
+        const int64_t tap = ki * p.kw + kj;
+        int64_t* o = offsets.data() + tap * nr;
+        bool all_valid = true, contiguous = true;
+        for (int64_t q = 0; q < cols; ++q) {
+          const int64_t iy = col_y[static_cast<size_t>(q)] + ki * p.dilation_h;
+          const int64_t ix = col_x[static_cast<size_t>(q)] + kj * p.dilation_w;
+          const bool valid = iy >= 0 && iy < p.h && ix >= 0 && ix < p.w;
+          o[q] = valid ? iy * p.w + ix : -1;
+          all_valid = all_valid && valid;
+          contiguous = contiguous && (q == 0 || o[q] == o[q - 1] + 1);
         }
+        kinds[static_cast<size_t>(tap)] = !all_valid ? kMixed : contiguous ? kContiguous : kGather;
+      }
+    }
+    for (int64_t c = 0; c < p.cg(); ++c) {
+      const float* xc = x_group + c * plane;
+      for (int64_t tap = 0; tap < taps; ++tap) {
+        float* row = out + (c * taps + tap) * nr;
+        const int64_t* o = offsets.data() + tap * nr;
+        switch (kinds[static_cast<size_t>(tap)]) {
+          case kContiguous:
+            copy_run(row, xc + o[0], cols);
+            break;
+          case kGather:
+            for (int64_t q = 0; q < cols; ++q) row[q] = xc[o[q]];
+            break;
+          case kMixed:
+            for (int64_t q = 0; q < cols; ++q) row[q] = o[q] >= 0 ? xc[o[q]] : 0.f;
+            break;
+        }
+        zero_run(row + cols, nr - cols);
       }
     }
   }
