@@ -46,6 +46,7 @@ constexpr int64_t kMinParallelMacs = int64_t{1} << 16;
 constexpr int kSlotPackedA = 1;   // W packed per run when it is not constant (caller thread)
 constexpr int kSlotSharedB = 2;   // B packed once for all tasks (caller thread)
 constexpr int kSlotTaskB = 3;     // one task's B block (each worker thread)
+constexpr int kSlotPaddedX = 6;   // the zero-padded input of one image-group (caller thread)
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -123,7 +124,7 @@ struct GroupGemm {
   const GemmUkernel* uk;
   const Conv2dPlan* plan;
   int64_t m, n, k;
-  const float* x;              // the group's first input channel
+  Im2colInput x;               // the group's input channels, as im2col reads them
   const float* a_packed;       // packed W of the group
   const float* bias;           // Mg values or null
   const float* z;              // residual block (Y's layout) or null
@@ -199,6 +200,8 @@ Status run_gemm_conv(const KernelContext& ctx) {
   float* b_shared = grid.shared_b ? thread_scratch(static_cast<size_t>(n_panels * uk.nr * k), kSlotSharedB) : nullptr;
   float* a_scratch = st.packed_w.empty() ? thread_scratch(static_cast<size_t>(packed_a_size(uk, mg, k)), kSlotPackedA)
                                          : nullptr;
+  const int64_t padded_floats = im2col_padded_floats(p);
+  float* x_padded = padded_floats > 0 ? thread_scratch(static_cast<size_t>(padded_floats), kSlotPaddedX) : nullptr;
   const float* xd = x.data<float>();
   float* yd = y.data<float>();
   const int64_t grain_panels = std::max<int64_t>(1, 4096 / std::max<int64_t>(k, 1));
@@ -211,7 +214,7 @@ Status run_gemm_conv(const KernelContext& ctx) {
       g.m = mg;
       g.n = n;
       g.k = k;
-      g.x = xd + (img * p.channels + grp * cg) * p.h * p.w;
+      g.x = im2col_input(p, xd + (img * p.channels + grp * cg) * p.h * p.w, x_padded, ctx.pool);
       g.bias = bias != nullptr ? bias->data<float>() + grp * mg : nullptr;
       const int64_t y_offset = (img * p.out_channels + grp * mg) * n;
       g.y = yd + y_offset;

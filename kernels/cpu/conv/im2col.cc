@@ -44,77 +44,100 @@ void pack_pointwise_panels(const Conv2dPlan& p, const float* x_group, int64_t nr
 
 }  // namespace
 
-void im2col_pack_panels(const Conv2dPlan& p, const float* x_group, int64_t nr, int64_t panel_begin,
+namespace {
+
+// The padded extent along one axis: the input after `pad` leading zeros, or
+// as far as the last output's last tap reaches, whichever is longer.
+int64_t padded_extent(int64_t in, int64_t pad, int64_t out, int64_t k, int64_t stride, int64_t dilation) {
+  return std::max(pad + in, (out - 1) * stride + (k - 1) * dilation + 1);
+}
+
+bool needs_padding(const Conv2dPlan& p) {
+  return p.pad_top != 0 || p.pad_left != 0 ||
+         padded_extent(p.h, 0, p.oh, p.kh, p.stride_h, p.dilation_h) > p.h ||
+         padded_extent(p.w, 0, p.ow, p.kw, p.stride_w, p.dilation_w) > p.w;
+}
+
+}  // namespace
+
+int64_t im2col_padded_floats(const Conv2dPlan& p) {
+  if (!needs_padding(p)) return 0;
+  return p.cg() * padded_extent(p.h, p.pad_top, p.oh, p.kh, p.stride_h, p.dilation_h) *
+         padded_extent(p.w, p.pad_left, p.ow, p.kw, p.stride_w, p.dilation_w);
+}
+
+Im2colInput im2col_input(const Conv2dPlan& p, const float* x_group, float* buffer, ThreadPool* pool) {
+  if (!needs_padding(p)) return Im2colInput{x_group, p.h * p.w, p.w};
+  const int64_t hp = padded_extent(p.h, p.pad_top, p.oh, p.kh, p.stride_h, p.dilation_h);
+  const int64_t wp = padded_extent(p.w, p.pad_left, p.ow, p.kw, p.stride_w, p.dilation_w);
+  // Each element written once: zero rows above and below, and zero margins
+  // around each copied row.
+  auto pad_channels = [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      float* dst = buffer + c * hp * wp;
+      const float* src = x_group + c * p.h * p.w;
+      std::fill(dst, dst + p.pad_top * wp, 0.f);
+      for (int64_t y = 0; y < p.h; ++y) {
+        float* row = dst + (p.pad_top + y) * wp;
+        std::fill(row, row + p.pad_left, 0.f);
+        std::memcpy(row + p.pad_left, src + y * p.w, static_cast<size_t>(p.w) * sizeof(float));
+        std::fill(row + p.pad_left + p.w, row + wp, 0.f);
+      }
+      std::fill(dst + (p.pad_top + p.h) * wp, dst + hp * wp, 0.f);
+    }
+  };
+  if (pool != nullptr) {
+    pool->parallel_for(p.cg(), std::max<int64_t>(1, 16384 / std::max<int64_t>(1, hp * wp)), pad_channels);
+  } else {
+    pad_channels(0, p.cg());
+  }
+  return Im2colInput{buffer, hp * wp, wp};
+}
+
+void im2col_pack_panels(const Conv2dPlan& p, const Im2colInput& in, int64_t nr, int64_t panel_begin,
                         int64_t panel_end, float* dst) {
   if (p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 && p.pad_left == 0 &&
       p.oh == p.h && p.ow == p.w) {
-    pack_pointwise_panels(p, x_group, nr, panel_begin, panel_end, dst);
+    pack_pointwise_panels(p, in.data, nr, panel_begin, panel_end, dst);
     return;
   }
-  // A panel's column -> input mapping is the same for every channel: for
-  // each tap (ki, kj) and column q, the offset into a channel plane, or -1
-  // in the padding. It is computed once per panel and tap, then each of the
-  // cg channels is a gather through it (a plain copy when the tap's columns
-  // are contiguous in the input, no bounds test when none is padding).
-  // Walking output rows per channel and tap instead cost more than the copy
-  // itself: panels are 8-32 columns, so runs are short.
+  // Every tap lies inside `in` (padded when the conv pads), so a panel's
+  // rows are gathers through one table of column offsets, the same for
+  // every channel and tap: base[q] is where output column q's window starts.
+  // A plain copy when the panel's columns are adjacent input pixels.
+  // (Walking output rows per channel and tap, with bounds tests, cost more
+  // than the copy itself: panels are 8-32 columns, so runs are short.)
   const int64_t taps = p.kh * p.kw;
   const int64_t k_total = p.cg() * taps;
   const int64_t n_total = p.oh * p.ow;
-  const int64_t plane = p.h * p.w;
-  enum Kind : uint8_t { kMixed, kGather, kContiguous };
-  thread_local std::vector<int64_t> offsets;
-  thread_local std::vector<Kind> kinds;
-  thread_local std::vector<int64_t> col_y, col_x;
-  offsets.resize(static_cast<size_t>(taps * nr));
-  kinds.resize(static_cast<size_t>(taps));
-  col_y.resize(static_cast<size_t>(nr));
-  col_x.resize(static_cast<size_t>(nr));
+  thread_local std::vector<int64_t> base;
+  base.resize(static_cast<size_t>(nr));
   for (int64_t panel = panel_begin; panel < panel_end; ++panel) {
     float* out = dst + (panel - panel_begin) * nr * k_total;
     const int64_t j0 = panel * nr;
     const int64_t cols = std::min(nr, n_total - j0);
+    bool contiguous = true;
     for (int64_t q = 0, oy = j0 / p.ow, ox = j0 % p.ow; q < cols; ++q) {
-      col_y[static_cast<size_t>(q)] = oy * p.stride_h - p.pad_top;
-      col_x[static_cast<size_t>(q)] = ox * p.stride_w - p.pad_left;
+      base[static_cast<size_t>(q)] = oy * p.stride_h * in.row + ox * p.stride_w;
+      contiguous = contiguous && (q == 0 || base[static_cast<size_t>(q)] == base[static_cast<size_t>(q - 1)] + 1);
       if (++ox == p.ow) {
         ox = 0;
         ++oy;
       }
     }
-    for (int64_t ki = 0; ki < p.kh; ++ki) {
-      for (int64_t kj = 0; kj < p.kw; ++kj) {
-        const int64_t tap = ki * p.kw + kj;
-        int64_t* o = offsets.data() + tap * nr;
-        bool all_valid = true, contiguous = true;
-        for (int64_t q = 0; q < cols; ++q) {
-          const int64_t iy = col_y[static_cast<size_t>(q)] + ki * p.dilation_h;
-          const int64_t ix = col_x[static_cast<size_t>(q)] + kj * p.dilation_w;
-          const bool valid = iy >= 0 && iy < p.h && ix >= 0 && ix < p.w;
-          o[q] = valid ? iy * p.w + ix : -1;
-          all_valid = all_valid && valid;
-          contiguous = contiguous && (q == 0 || o[q] == o[q - 1] + 1);
-        }
-        kinds[static_cast<size_t>(tap)] = !all_valid ? kMixed : contiguous ? kContiguous : kGather;
-      }
-    }
+    const int64_t* b = base.data();
+    float* row = out;
     for (int64_t c = 0; c < p.cg(); ++c) {
-      const float* xc = x_group + c * plane;
-      for (int64_t tap = 0; tap < taps; ++tap) {
-        float* row = out + (c * taps + tap) * nr;
-        const int64_t* o = offsets.data() + tap * nr;
-        switch (kinds[static_cast<size_t>(tap)]) {
-          case kContiguous:
-            copy_run(row, xc + o[0], cols);
-            break;
-          case kGather:
-            for (int64_t q = 0; q < cols; ++q) row[q] = xc[o[q]];
-            break;
-          case kMixed:
-            for (int64_t q = 0; q < cols; ++q) row[q] = o[q] >= 0 ? xc[o[q]] : 0.f;
-            break;
+      for (int64_t ki = 0; ki < p.kh; ++ki) {
+        for (int64_t kj = 0; kj < p.kw; ++kj, row += nr) {
+          const float* src = in.data + c * in.plane + ki * p.dilation_h * in.row + kj * p.dilation_w;
+          if (contiguous) {
+            copy_run(row, src + b[0], cols);
+          } else {
+            for (int64_t q = 0; q < cols; ++q) row[q] = src[b[q]];
+          }
+          zero_run(row + cols, nr - cols);
         }
-        zero_run(row + cols, nr - cols);
       }
     }
   }

@@ -4,20 +4,38 @@
 
 #include <cstdint>
 
+#include "core/thread_pool.h"
 #include "kernels/cpu/conv/conv_plan.h"
 
 namespace fastserve {
 
-// For one image and one group: x_group points at the group's first input
-// channel (cg planes of h x w). The logical B matrix is K x N with
-// K = cg*kh*kw (rows ordered c, ki, kj, matching the weight layout) and
-// N = oh*ow; B[(c,ki,kj)][(y,x)] = x[c][y*sh - pt + ki*dh][x*sw - pl + kj*dw],
-// 0 outside the input. Writes panels [panel_begin, panel_end) of nr columns
+// The input of one image and group as im2col reads it: channel planes
+// `plane` floats apart, rows `row` floats apart, and the element under tap
+// (ki, kj) of output (y, x) of channel c at
+//   data[c*plane + (y*sh + ki*dh)*row + x*sw + kj*dw],
+// always inside: either a zero-padded copy (im2col_input writes it when the
+// conv pads, or its windows reach past the input) or the input itself.
+struct Im2colInput {
+  const float* data = nullptr;
+  int64_t plane = 0, row = 0;
+};
+
+// Floats of the padded copy of one image-group's cg planes (0: none needed).
+int64_t im2col_padded_floats(const Conv2dPlan& p);
+// The im2col source for x_group (the group's first input channel): x_group
+// itself, or its zero-padded copy written into `buffer`
+// (im2col_padded_floats(p) floats), channels split over `pool` (may be null).
+Im2colInput im2col_input(const Conv2dPlan& p, const float* x_group, float* buffer, ThreadPool* pool);
+
+// The logical B matrix is K x N with K = cg*kh*kw (rows ordered c, ki, kj,
+// matching the weight layout) and N = oh*ow;
+// B[(c,ki,kj)][(y,x)] = x[c][y*sh - pt + ki*dh][x*sw - pl + kj*dw], 0
+// outside the input. Writes panels [panel_begin, panel_end) of nr columns
 // each, panel p at dst + (p - panel_begin)*nr*K (so a caller can fill a
 // block buffer or its slice of a whole-matrix buffer), k-major, columns past
 // N zero (gemm_ukernel.h's layout). A 1x1, stride-1, unpadded conv's B is the
 // input plane itself, so its panels are plain row copies.
-void im2col_pack_panels(const Conv2dPlan& p, const float* x_group, int64_t nr, int64_t panel_begin,
+void im2col_pack_panels(const Conv2dPlan& p, const Im2colInput& in, int64_t nr, int64_t panel_begin,
                         int64_t panel_end, float* dst);
 
 }  // namespace fastserve

@@ -122,7 +122,8 @@ void gemm_f32(const GemmUkernel& uk, const GemmArgs& args, ThreadPool* pool, flo
 // reused across calls on the same thread. For kernels whose scratch is not
 // yet booked by the memory planner. Slots in use: 0 gemm_f32's workspace,
 // 1 the Gemm op's scaled bias, 2 the conv im2col buffer, 3-5 gemm_f32's
-// per-thread B and A blocks and gathered GEMV row; 0..7 are valid.
+// per-thread B and A blocks and gathered GEMV row, 6 the conv's padded
+// input; 0..7 are valid.
 // TODO(memory planner): replace with scratch booked at prepare().
 float* thread_scratch(size_t count, int slot = 0);
 
