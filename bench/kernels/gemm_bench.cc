@@ -61,6 +61,8 @@ const Shape kShapes[] = {
     {64, 3136, 64, Weights::kA},     // ResNet-50 conv2_x 1x1 reduce
     {256, 3136, 64, Weights::kA},    // ResNet-50 conv2_x 1x1 expand
     {64, 3136, 576, Weights::kA},    // ResNet-50 conv2_x 3x3
+    {64, 3136, 256, Weights::kA},    // ResNet-50 conv2_x 1x1 reduce (blocks 2-3)
+    {2048, 49, 1024, Weights::kA},   // ResNet-50 conv5_x 1x1 downsample (after the stride-2 gather)
     {128, 784, 1152, Weights::kA},   // ResNet-50 conv3_x 3x3
     {512, 49, 4608, Weights::kA},    // ResNet-50 conv5_x 3x3
     {32, 12544, 27, Weights::kA},    // MobileNetV2 stem 3x3 stride 2

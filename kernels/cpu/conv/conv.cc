@@ -10,8 +10,9 @@
 // any node the others refuse.
 //
 // Per image and group: Y_g[Mg, OH*OW] = W_g[Mg, Cg*kh*kw] * B_g + bias, where
-//   * 1x1, stride 1, no padding: B is the input itself ([Cg, H*W]), only
-//     copied into the packed panels the GEMM microkernel reads;
+//   * 1x1, stride 1, no padding: B is the input itself ([Cg, H*W]); with W
+//     packed, one gemm_f32 call per image-group on that plain B (the GEMM
+//     engine packs and threads it), else copied into packed panels;
 //   * otherwise B is im2col of the input (for a strided 1x1: the gathered
 //     pixels), written straight into packed-B panels (im2col.h).
 // W is the GEMM's A operand, packed once per group at prepare() when
@@ -181,6 +182,45 @@ void run_task(const GroupGemm& g, const TaskGrid& grid, int64_t task) {
   }
 }
 
+// 1x1, stride 1, unpadded, with W packed: B is the input matrix [Cg, H*W]
+// itself, so the whole image-group is one gemm_f32 call on a plain B. The
+// GEMM engine then packs each B panel inside the first microkernel that
+// reads it and splits the output over the pool itself, which measured
+// faster than packing per-task B blocks here (ResNet-50's 256->64 1x1 at
+// 56x56, one thread: 42 -> 67 GFLOP/s, bench/kernels/conv_bench.cc). Z, when
+// not Y itself, is copied into Y first and added with beta = 1.
+void run_pointwise_direct(const GroupGemm& g, ThreadPool* pool) {
+  GemmArgs args;
+  args.m = g.m;
+  args.n = g.n;
+  args.k = g.k;
+  args.a_packed = g.a_packed;
+  args.b = GemmOperand{g.x.data, g.n, false};
+  args.c = g.y;
+  args.ldc = g.n;
+  if (g.z != nullptr) {
+    if (g.z != g.y) {
+      pool->parallel_for(g.m, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, g.n)), [&](int64_t r0, int64_t r1) {
+        std::memcpy(g.y + r0 * g.n, g.z + r0 * g.n, static_cast<size_t>((r1 - r0) * g.n) * sizeof(float));
+      });
+    }
+    args.beta = 1.f;
+  }
+  if (g.bias != nullptr) {
+    args.epilogue.bias_kind = GemmBias::kPerRow;
+    args.epilogue.bias = g.bias;
+  }
+  args.epilogue.activation = g.act->gemm;
+  args.epilogue.clamp_min = g.act->clamp_min;
+  args.epilogue.clamp_max = g.act->clamp_max;
+  gemm_f32(*g.uk, args, pool);
+  if (!g.act->gemm_fused) {
+    pool->parallel_for(g.m, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, g.n)), [&](int64_t r0, int64_t r1) {
+      g.act->apply(g.y + r0 * g.n, (r1 - r0) * g.n);
+    });
+  }
+}
+
 Status run_gemm_conv(const KernelContext& ctx) {
   const GemmConvState& st = ctx.state_as<GemmConvState>();
   const GemmUkernel& uk = *st.uk;
@@ -200,6 +240,8 @@ Status run_gemm_conv(const KernelContext& ctx) {
   float* b_shared = grid.shared_b ? thread_scratch(static_cast<size_t>(n_panels * uk.nr * k), kSlotSharedB) : nullptr;
   float* a_scratch = st.packed_w.empty() ? thread_scratch(static_cast<size_t>(packed_a_size(uk, mg, k)), kSlotPackedA)
                                          : nullptr;
+  const bool direct_pointwise = p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 &&
+                                p.pad_left == 0 && p.oh == p.h && p.ow == p.w && !st.packed_w.empty();
   const int64_t padded_floats = im2col_padded_floats(p);
   float* x_padded = padded_floats > 0 ? thread_scratch(static_cast<size_t>(padded_floats), kSlotPaddedX) : nullptr;
   const float* xd = x.data<float>();
@@ -227,6 +269,10 @@ Status run_gemm_conv(const KernelContext& ctx) {
         ctx.pool->parallel_for(ceil_div(mg, uk.mr), 16,
                                [&](int64_t b, int64_t e) { pack_a_panels(uk, mg, k, a, b, e, a_scratch); });
         g.a_packed = a_scratch;
+      }
+      if (direct_pointwise) {
+        run_pointwise_direct(g, ctx.pool);
+        continue;
       }
       if (grid.shared_b) {
         ctx.pool->parallel_for(n_panels, grain_panels, [&](int64_t b, int64_t e) {
