@@ -53,6 +53,21 @@ def run_bench(args):
     return cmd, json.loads(proc.stdout)
 
 
+def parse_peaks(report):
+    """{threads: (isa, GFLOP/s)}: the best FMA peak the host ran (fma_peak_bench.cc)."""
+    peaks = {}
+    peak_re = re.compile(r"^fma_peak/(\w+)/threads:(\d+)")
+    for b in report.get("benchmarks", []):
+        if b.get("aggregate_name") != "median" or b.get("error_occurred"):
+            continue
+        m = peak_re.match(b["name"])
+        if m and b.get("GFLOP/s"):
+            t, g = int(m.group(2)), b["GFLOP/s"] / 1e9
+            if t not in peaks or g > peaks[t][1]:
+                peaks[t] = (m.group(1), g)
+    return peaks
+
+
 def parse(report):
     """{(shape, threads): {impl: GFLOP/s}} from the medians, plus the microkernel label."""
     cells, label = {}, ""
@@ -91,7 +106,7 @@ def table(cells, threads):
     return rows, worst
 
 
-def section(cells, label, cmd, args):
+def section(cells, label, cmd, args, peaks=None):
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = [BEGIN, "## FP32 GEMM vs oneDNN and Eigen (kernels/cpu/gemm/)", "",
            "Written by `bench/kernels/gemm_table.py` (`make bench-gemm`) from `bench/kernels/gemm_bench.cc`.",
@@ -110,6 +125,14 @@ def section(cells, label, cmd, args):
         out += [f"### {t} thread{'s' if t > 1 else ''}", ""] + rows + [""]
         if worst is not None:
             out += [f"Lowest ours / oneDNN ratio at {t} thread{'s' if t > 1 else ''}: {worst:.2f}.", ""]
+        if peaks and t in peaks:
+            isa, peak = peaks[t]
+            big = cells.get(("1024x1024x1024", t), {})
+            ours = max(big.get("ours_prepacked", 0.0), big.get("ours_plain", 0.0))
+            line = f"Measured FP32 FMA peak ({isa}, `fma_peak_bench.cc`): {peak:.1f} GFLOP/s"
+            if ours > 0:
+                line += f"; ours at 1024³: {ours:.1f} = {100 * ours / peak:.0f}% of it"
+            out += [line + ".", ""]
     out.append(END)
     return "\n".join(out) + "\n"
 
@@ -130,7 +153,7 @@ def main():
     ap.add_argument("--bench", default=os.path.join(ROOT, "build", "release", "bench", "fastserve_bench"))
     ap.add_argument("--repetitions", type=int, default=5)
     ap.add_argument("--min-time", default="0.2")
-    ap.add_argument("--filter", default="gemm_f32/")
+    ap.add_argument("--filter", default="gemm_f32/|fma_peak/")
     ap.add_argument("--no-doc", action="store_true", help="print the section, leave docs/benchmarks.md alone")
     ap.add_argument("--json", help="also write the raw Google Benchmark report here")
     ap.add_argument("--quiet", action="store_true")
@@ -144,7 +167,7 @@ def main():
     cells, label = parse(report)
     if not cells:
         sys.exit("gemm_table: the bench reported no gemm_f32 results (filter matched nothing?)")
-    text = section(cells, label, cmd, args)
+    text = section(cells, label, cmd, args, parse_peaks(report))
     if args.no_doc:
         print(text)
     else:

@@ -25,6 +25,9 @@ REPORT = {"benchmarks": [
     entry("gemm_f32/64x64x64/threads:2/ours_prepacked", 150.0, "gemm_f32__avx2_6x16"),
     entry("gemm_f32/64x64x64/threads:2/onednn", 120.0),
     entry("gemm_f32/64x64x64/threads:2/eigen", 90.0),
+    entry("gemm_f32/1024x1024x1024/threads:1/ours_plain", 90.0),
+    entry("fma_peak/avx2/threads:1", 100.0),
+    entry("fma_peak/avx512/threads:1", 0.0),  # skipped on this host: no counter value
 ]}
 
 
@@ -43,6 +46,14 @@ class GemmTableTest(unittest.TestCase):
         rows2, worst2 = gemm_table.table(cells, 2)
         self.assertIn("| 64x64x64 | 150.0 | n/a | 120.0 | 90.0 | 1.25 |", rows2)
         self.assertAlmostEqual(worst2, 1.25)
+
+    def test_peak_line_gives_the_1024_cube_share(self):
+        peaks = gemm_table.parse_peaks(REPORT)
+        self.assertEqual(peaks[1][0], "avx2")
+        self.assertAlmostEqual(peaks[1][1], 100.0)
+        cells, label = gemm_table.parse(REPORT)
+        text = gemm_table.section(cells, label, ["bench"], None, peaks)
+        self.assertIn("ours at 1024³: 90.0 = 90% of it", text)
 
     def test_whole_run_replaces_only_its_section(self):
         with tempfile.TemporaryDirectory() as tmp:
