@@ -13,9 +13,8 @@
 //      panel; a plain A is read in place by the microkernel, or packed once
 //      per task when enough B panels reuse it (or its rows alias in cache);
 //      a transposed plain A is packed whole.
-//   2. The output is cut into a grid of tasks (one per thread, or up to
-//      four per thread when that costs little; gemm.cc choose_split) that
-//      the threads take one at a time; inside a task the loops run
+//   2. The output is cut into a grid of tasks, one per thread (gemm.cc
+//      choose_split), that the threads take one at a time; inside a task the loops run
 //      NC > KC > MC > NR > MR (or NR > KC > MR when the task's A fits in
 //      L2) so a KC x NR micro-panel of B stays in L1 while the microkernel
 //      sweeps an MC x KC block of A held in L2. The block sizes come from
