@@ -19,7 +19,7 @@ void pack_b_trans(int nr, int64_t k0, int64_t kc, int64_t n, const GemmOperand& 
   for (int64_t panel = panel_begin; panel < panel_end; ++panel, dst += stride) {
     const int64_t j0 = panel * nr;
     const int64_t cols = std::min<int64_t>(nr, n - j0);
-    if (cols < nr) std::memset(dst, 0, static_cast<size_t>(nr * kc) * sizeof(float));
+    if (cols < nr && kc > 0) std::memset(dst, 0, static_cast<size_t>(nr * kc) * sizeof(float));
     int64_t p = 0;
     for (; p + 8 <= kc; p += 8) {
       for (int64_t c = 0; c < cols; ++c) {
@@ -57,7 +57,8 @@ void pack_a_panels(const GemmUkernel& uk, int64_t m, int64_t k, const GemmOperan
     const int64_t rows = std::min(mr, m - i0);
     if (!a.trans) {
       // op(A)[i][p] = data[i*ld + p]: read rows, write with stride MR.
-      if (rows < mr) std::memset(out, 0, static_cast<size_t>(mr * k) * sizeof(float));
+      // (k == 0: no panel storage at all, and memset must not see its null pointer.)
+      if (rows < mr && k > 0) std::memset(out, 0, static_cast<size_t>(mr * k) * sizeof(float));
       for (int64_t r = 0; r < rows; ++r) {
         const float* src = a.data + (i0 + r) * a.ld;
         for (int64_t p = 0; p < k; ++p) out[p * mr + r] = src[p];
