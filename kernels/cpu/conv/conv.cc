@@ -134,6 +134,20 @@ struct GroupGemm {
   const ConvActivation* act;
 };
 
+// The GEMM epilogue of output rows starting at r0: per-row bias and the
+// activation the GEMM can fuse (the rest is applied after, act->apply).
+GemmEpilogue gemm_epilogue(const GroupGemm& g, int64_t r0) {
+  GemmEpilogue e;
+  if (g.bias != nullptr) {
+    e.bias_kind = GemmBias::kPerRow;
+    e.bias = g.bias + r0;
+  }
+  e.activation = g.act->gemm;
+  e.clamp_min = g.act->clamp_min;
+  e.clamp_max = g.act->clamp_max;
+  return e;
+}
+
 void run_task(const GroupGemm& g, const TaskGrid& grid, int64_t task) {
   const GemmUkernel& uk = *g.uk;
   const int64_t mb = task / grid.n_blocks, nb = task % grid.n_blocks;
@@ -169,13 +183,7 @@ void run_task(const GroupGemm& g, const TaskGrid& grid, int64_t task) {
     }
     args.beta = 1.f;
   }
-  if (g.bias != nullptr) {
-    args.epilogue.bias_kind = GemmBias::kPerRow;
-    args.epilogue.bias = g.bias + r0;
-  }
-  args.epilogue.activation = g.act->gemm;
-  args.epilogue.clamp_min = g.act->clamp_min;
-  args.epilogue.clamp_max = g.act->clamp_max;
+  args.epilogue = gemm_epilogue(g, r0);
   gemm_f32(uk, args, nullptr);
   if (!g.act->gemm_fused) {
     for (int64_t r = 0; r < args.m; ++r) g.act->apply(c + r * g.n, args.n);
@@ -206,13 +214,7 @@ void run_pointwise_direct(const GroupGemm& g, ThreadPool* pool) {
     }
     args.beta = 1.f;
   }
-  if (g.bias != nullptr) {
-    args.epilogue.bias_kind = GemmBias::kPerRow;
-    args.epilogue.bias = g.bias;
-  }
-  args.epilogue.activation = g.act->gemm;
-  args.epilogue.clamp_min = g.act->clamp_min;
-  args.epilogue.clamp_max = g.act->clamp_max;
+  args.epilogue = gemm_epilogue(g, 0);
   gemm_f32(*g.uk, args, pool);
   if (!g.act->gemm_fused) {
     pool->parallel_for(g.m, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, g.n)), [&](int64_t r0, int64_t r1) {

@@ -88,8 +88,8 @@ Status run_pool(const KernelContext& ctx) {
   const float* xd = x.data<float>();
   float* yd = y.data<float>();
   const int64_t planes = x.dim(0) * x.dim(1);
-  // Per output column: the valid input taps' range is [first_ox(kj), end_ox(kj))
-  // for each column offset kj, and the average's divisor.
+  // For each column offset kj: the output columns [ox_lo, ox_hi) whose tap
+  // kj lands inside the input row, and that tap's input offset.
   std::vector<int64_t> ox_lo(static_cast<size_t>(p.kw)), ox_hi(static_cast<size_t>(p.kw)), ix_off(static_cast<size_t>(p.kw));
   for (int64_t kj = 0; kj < p.kw; ++kj) {
     const int64_t off = kj * p.dilation_w - p.pad_left;  // ix = ox * stride + off
@@ -97,8 +97,6 @@ Status run_pool(const KernelContext& ctx) {
     ox_lo[static_cast<size_t>(kj)] = off >= 0 ? 0 : std::min(p.ow, (-off + p.stride_w - 1) / p.stride_w);
     ox_hi[static_cast<size_t>(kj)] = p.w - 1 - off < 0 ? 0 : std::min(p.ow, (p.w - 1 - off) / p.stride_w + 1);
   }
-  std::vector<float> col_count(static_cast<size_t>(p.ow));
-  for (int64_t ox = 0; ox < p.ow; ++ox) col_count[static_cast<size_t>(ox)] = static_cast<float>(cols[static_cast<size_t>(ox)].counted);
   const float init = kMax ? std::numeric_limits<float>::lowest() : 0.f;
   const auto combine = [](float a, float b) { return kMax ? std::max(a, b) : a + b; };
   const int64_t work = std::max<int64_t>(1, p.oh * p.ow * p.kh * p.kw);
@@ -141,7 +139,9 @@ Status run_pool(const KernelContext& ctx) {
         }
         if (!kMax) {
           const float rc = static_cast<float>(r.counted);
-          for (int64_t ox = 0; ox < p.ow; ++ox) yrow[ox] /= rc * col_count[static_cast<size_t>(ox)];
+          for (int64_t ox = 0; ox < p.ow; ++ox) {
+            yrow[ox] /= rc * static_cast<float>(cols[static_cast<size_t>(ox)].counted);
+          }
         }
       }
     }
