@@ -9,7 +9,7 @@ GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 MODEL ?= models/fashion_mnist_cnn.onnx
 IMAGE ?= models/samples/sample_0_ankle_boot.png
 
-.PHONY: run test deps build build-asan unit asan-test fuzz fuzz-long bench bench-gemm models golden zoo bench-peers clean
+.PHONY: run test deps build build-asan unit asan-test conformance conformance-data fuzz fuzz-long bench bench-gemm models golden zoo bench-peers clean
 
 deps:
 	@tools/install_deps.sh
@@ -31,16 +31,32 @@ $(ASAN_BUILD)/CMakeCache.txt: | deps
 build-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 
-# Unit + CLI + model tests on the Release build.
-unit: build
+# Unit + CLI + model tests on the Release build (the ONNX node tests included).
+unit: build conformance-data
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 # The same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
-asan-test: build-asan
+asan-test: build-asan conformance-data
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS)
 
 # Everything `make test` runs: set-up, Release tests, sanitizer tests, a short fuzz run.
 test: unit asan-test fuzz
+
+# ONNX backend node tests (tests/conformance): generated from the pip onnx
+# package into build/ (regenerated when the onnx version changes), then run
+# through the Release build; a test the committed expected file says passes
+# that no longer does fails the target, and so does any crash or hang.
+CONFORMANCE_DATA ?= build/onnx-node-tests
+CONFORMANCE_ARGS ?=
+conformance-data: deps
+	@tools/setup_venv.sh
+	@want=$$(.venv/bin/python -c 'import onnx; print(onnx.__version__)'); \
+	  if [ "$$(cat $(CONFORMANCE_DATA)/ONNX_VERSION 2>/dev/null)" != "$$want" ]; then \
+	    .venv/bin/python tools/make_onnx_node_tests.py --out $(CONFORMANCE_DATA); fi
+
+conformance: conformance-data build
+	$(BUILD)/tests/fastserve_conformance --data $(CONFORMANCE_DATA) \
+	  --expected tests/conformance/expected_results.txt $(CONFORMANCE_ARGS)
 
 FUZZ_SECONDS ?= 30
 fuzz: deps

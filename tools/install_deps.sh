@@ -10,6 +10,7 @@ PACKAGES=(
   libstb-dev zlib1g-dev
   dataset-fashion-mnist
   clang libclang-rt-14-dev
+  python3-venv python3-pip
 )
 
 missing=()

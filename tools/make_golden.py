@@ -128,7 +128,7 @@ def write_readme(summary):
         "- ORT ran with graph optimizations DISABLED (exact ONNX semantics, e.g. the",
         "  f32->f16->f32 and f32->bf16->f32 Cast pairs really round; bf16 rounds to nearest even);",
         "  the script cross-checks against ORT with all optimizations and onnx.reference.",
-        "- The deliberately invalid models (unknown_ops, opset9, opset22, opset99, bad_*) have no goldens.",
+        "- The deliberately invalid models (unknown_ops, opset9, opset29, opset99, bad_*) have no goldens.",
         "",
     ]
     with open(os.path.join(GOLDEN, "README.md"), "w") as f:

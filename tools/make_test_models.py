@@ -224,8 +224,8 @@ def m_invalid():
             "NonMaxSuppressionX (node 'nms_x_node'), separated by a Relu. Opset 17.", invalid=True)
     add("opset9", relu_model(9), doc="Opset 9 (IR 4) Relu: unsupported opset, must be rejected.",
         invalid=True)
-    add("opset22", relu_model(22, ir_version=10),
-        doc="Opset 22 Relu (valid ONNX, ORT runs it): just above FastServe's range 11..21.",
+    add("opset29", relu_model(29, ir_version=10),
+        doc="Opset 29 Relu: just above FastServe's range 11..28.",
         invalid=True)
     add("opset99", relu_model(99, ir_version=10), doc="Opset 99 Relu: unsupported opset.",
         invalid=True)

@@ -3,7 +3,8 @@
 # Idempotent: safe to run repeatedly; a no-op once everything is installed.
 #
 # Python is only used for tools/ (model training, test-model and golden-data
-# generation). The C++ build and `make test` never need it.
+# generation, and the ONNX node tests that `make test` runs through
+# tests/conformance). The C++ build and the binary never need it.
 #
 # The venv sees the system site-packages so it can use Debian's torch 1.13 /
 # torchvision 0.14 (python3-torch). Debian's torch is compiled against NumPy 1.x,

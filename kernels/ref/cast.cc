@@ -1,5 +1,5 @@
 // Reference Cast between every pair of f32, f16, bf16, f64, i8, u8, i16, u16,
-// i32, i64, u32, u64 and bool (ONNX opsets 11-21; the opset 19 `saturate`
+// i32, i64, u32, u64 and bool (ONNX opsets 11-28; the opset 19 `saturate`
 // attribute only concerns float8 types, which are not supported).
 //
 // Semantics, element by element (dense layout, one output per input):

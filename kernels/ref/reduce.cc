@@ -1,4 +1,4 @@
-// Reference ReduceMean (f32, i32, i64), ONNX opsets 11-21.
+// Reference ReduceMean (f32, i32, i64), ONNX opsets 11-28.
 //
 // Axes: attribute before opset 18, optional input 1 from 18 on; negative axes
 // count from the back; no axes reduces everything unless noop_with_empty_axes

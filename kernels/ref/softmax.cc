@@ -1,4 +1,4 @@
-// Reference Softmax and LogSoftmax (f32) for ONNX opsets 11-21.
+// Reference Softmax and LogSoftmax (f32) for ONNX opsets 11-28.
 //
 // The input is viewed as [outer, axis_len, inner] (see softmax_geometry in
 // elementwise_ref.h for the opset 11-12 vs 13+ difference) and each of the

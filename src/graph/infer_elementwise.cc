@@ -2,7 +2,7 @@
 // Cast and reductions (ops.def, "Elementwise" block).
 //
 // Compile-time inputs may be partly unknown: every function here propagates
-// unknown ranks/dims and fails only on definite mismatches (ONNX opsets 11..21).
+// unknown ranks/dims and fails only on definite mismatches (ONNX opsets 11..28).
 #include <algorithm>
 #include <string>
 #include <string_view>

@@ -4,7 +4,7 @@
 //
 // Shape inference (graph/infer_nn.cc) and the kernels (kernels/ref,
 // kernels/cpu) both use these, so an output size and the pads a kernel reads
-// can never disagree. Rules follow the ONNX operator spec (opsets 11..21):
+// can never disagree. Rules follow the ONNX operator spec (opsets 11..28):
 //
 //   explicit pads:  out = floor((in + pb + pe - ((k-1)*d + 1)) / s) + 1
 //                   (ceil instead of floor with ceil_mode; the last window

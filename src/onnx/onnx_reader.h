@@ -20,7 +20,7 @@
 // surface that tests/fuzz exercises.
 //
 // Errors name the file and what is wrong: not an ONNX model, truncated,
-// unsupported opset (default domain must be 11..21), dtype/size mismatch of an
+// unsupported opset (default domain must be 11..28), dtype/size mismatch of an
 // initializer (with its name), missing external data file.
 #pragma once
 
@@ -32,7 +32,7 @@
 namespace fastserve {
 
 inline constexpr int64_t kMinOpset = 11;
-inline constexpr int64_t kMaxSupportedOpset = 21;
+inline constexpr int64_t kMaxSupportedOpset = 28;
 
 // Loads, verifies (verify_graph) and runs static shape inference (infer_graph_shapes).
 Result<std::shared_ptr<Model>> load_onnx_model(const std::string& path);

@@ -1,4 +1,4 @@
-// Optimized f32 ReduceMean over one contiguous range of axes (opsets 11-21).
+// Optimized f32 ReduceMean over one contiguous range of axes (opsets 11-28).
 //
 // Layout: with the reduced axes forming one range [first, last], the input is
 // [O, R, I] (O = dims before, R = reduced, I = dims after) and

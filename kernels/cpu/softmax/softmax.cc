@@ -1,4 +1,4 @@
-// Optimized f32 Softmax and LogSoftmax (opsets 11-21), one descriptor per op
+// Optimized f32 Softmax and LogSoftmax (opsets 11-28), one descriptor per op
 // and ISA (scalar = auto-vectorized baseline, avx2, avx512).
 //
 // Layout: the input seen as [outer, axis_len, inner] (softmax_geometry in
