@@ -10,5 +10,6 @@ Command add_run_command(CLI::App& app);      // run_command.cc: one inference on
 Command add_eval_command(CLI::App& app);     // eval_command.cc: accuracy on a labelled test set
 Command add_inspect_command(CLI::App& app);  // inspect_command.cc: what a model holds and needs
 Command add_bench_command(CLI::App& app);    // bench_command.cc: latency, throughput, per-node profile
+Command add_ops_command(CLI::App& app);      // ops_command.cc: supported operators (docs/ops.md)
 
 }  // namespace fastserve::cli

@@ -49,7 +49,7 @@ int main_impl(int argc, char** argv) {
   app.fallthrough();  // --log-level also works after the subcommand name
 
   std::vector<Command> commands = {add_run_command(app), add_eval_command(app), add_inspect_command(app),
-                                   add_bench_command(app)};
+                                   add_bench_command(app), add_ops_command(app)};
 
   try {
     app.parse(argc, argv);

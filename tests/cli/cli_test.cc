@@ -66,7 +66,7 @@ TEST(Cli, HelpOnEverySubcommand) {
   }
   ProcessResult top = run_fastserve({"--help"});
   EXPECT_EQ(top.exit_code, 0);
-  for (const char* sub : {"run", "eval", "inspect", "bench", "--log-level"}) {
+  for (const char* sub : {"run", "eval", "inspect", "bench", "ops", "--log-level"}) {
     EXPECT_NE(top.out.find(sub), std::string::npos) << top.out;
   }
 }
