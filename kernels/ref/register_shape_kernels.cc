@@ -1,5 +1,6 @@
 // Registers the data-movement family's reference kernels (kernels/ref/
-// {reshape,transpose,concat,split,slice,gather,shape,constant,pad}.cc);
+// {reshape,transpose,concat,split,slice,gather,shape,constant,pad,
+// constant_of_shape,expand,range,tile}.cc);
 // called from register_kernels.cc.
 #include "kernels/ref/shape_ref.h"
 #include "runtime/kernel_registry.h"
@@ -16,6 +17,10 @@ void register_ref_shape_kernels(KernelRegistry& r) {
   register_ref_shape_op_kernels(r);
   register_ref_constant_kernels(r);
   register_ref_pad_kernels(r);
+  register_ref_constant_of_shape_kernels(r);
+  register_ref_expand_kernels(r);
+  register_ref_range_kernels(r);
+  register_ref_tile_kernels(r);
 }
 
 }  // namespace fastserve

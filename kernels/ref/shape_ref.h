@@ -1,5 +1,6 @@
 // Reference kernels for the data-movement family: Reshape, Flatten, Squeeze,
-// Unsqueeze, Transpose, Concat, Split, Slice, Gather, Shape, Constant, Pad.
+// Unsqueeze, Transpose, Concat, Split, Slice, Gather, Shape, Constant, Pad,
+// ConstantOfShape, Expand, Range, Tile.
 //
 // They only move bytes, so one descriptor per op (dtype kUndefined) serves
 // every storable dtype: f32, f16, bf16, f64, every integer width, bool.
@@ -30,6 +31,10 @@ void register_ref_gather_kernels(KernelRegistry& r);     // gather.cc: Gather
 void register_ref_shape_op_kernels(KernelRegistry& r);   // shape.cc: Shape
 void register_ref_constant_kernels(KernelRegistry& r);   // constant.cc: Constant
 void register_ref_pad_kernels(KernelRegistry& r);        // pad.cc: Pad
+void register_ref_constant_of_shape_kernels(KernelRegistry& r);  // constant_of_shape.cc: ConstantOfShape
+void register_ref_expand_kernels(KernelRegistry& r);             // expand.cc: Expand
+void register_ref_range_kernels(KernelRegistry& r);              // range.cc: Range
+void register_ref_tile_kernels(KernelRegistry& r);               // tile.cc: Tile
 
 // Advances a row-major multi-index over `dims` (last index fastest).
 // Returns false once it wraps past the last element.
