@@ -2,7 +2,8 @@
 // [N, C, H, W] with block size b.
 //   DepthToSpace DCR (default): out[n, c, h*b+i, w*b+j] = in[n, (i*b+j)*C' + c, h, w]
 //   DepthToSpace CRD:           out[n, c, h*b+i, w*b+j] = in[n, c*b*b + i*b + j, h, w]
-//   SpaceToDepth:               out[n, (i*b+j)*C + c, h, w] = in[n, c, h*b+i, w*b+j]
+//   SpaceToDepth DCR (default): out[n, (i*b+j)*C + c, h, w] = in[n, c, h*b+i, w*b+j]
+//   SpaceToDepth CRD:           out[n, c*b*b + i*b + j, h, w] = in[n, c, h*b+i, w*b+j]
 // with C' = C / (b*b) the output channels (ONNX operator definitions, as
 // reshape/transpose/reshape sequences).
 #include <cstring>
@@ -19,7 +20,8 @@ Status run_depth_space(const KernelContext& ctx) {
   Tensor& y = *ctx.outputs[0];
   const int64_t b = ctx.node.attr_int("blocksize", 0);
   const bool to_space = ctx.node.op_type() == "DepthToSpace";
-  const bool crd = to_space && ctx.node.attr_string("mode", "DCR") == "CRD";
+  // SpaceToDepth gained the mode attribute later (absent: DCR, as before).
+  const bool crd = ctx.node.attr_string("mode", "DCR") == "CRD";
   // Walk the space-side tensor [N, Cs, Hs, Ws] (y for DepthToSpace, x for
   // SpaceToDepth); compute the depth-side offset of each element.
   const Tensor& space = to_space ? y : x;

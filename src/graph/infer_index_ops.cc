@@ -199,11 +199,9 @@ Status infer_depth_space(const NodeView& node, std::vector<TensorInfo>& outputs)
     return node.error(StatusCode::kInvalidArgument, "input must be 4-D [N,C,H,W], got " + x.shape.to_string());
   }
   const bool to_space = node.op_type() == "DepthToSpace";
-  if (to_space) {
-    const std::string mode = node.attr_string("mode", "DCR");
-    if (mode != "DCR" && mode != "CRD") {
-      return node.error(StatusCode::kInvalidArgument, "attribute 'mode' must be DCR or CRD, got '" + mode + "'");
-    }
+  const std::string mode = node.attr_string("mode", "DCR");
+  if (mode != "DCR" && mode != "CRD") {
+    return node.error(StatusCode::kInvalidArgument, "attribute 'mode' must be DCR or CRD, got '" + mode + "'");
   }
   auto scale = [](int64_t d, int64_t f) { return d == kUnknownDim ? kUnknownDim : d * f; };
   // Divides a known dim that must be a multiple of f.

@@ -75,6 +75,15 @@ TEST(DepthToSpaceRef, SpaceToDepthInvertsDcr) {
   ASSERT_TRUE(back.ok()) << back.status().to_string();
   EXPECT_TRUE(same_bytes((*back)[0], x));
   EXPECT_FALSE(run_reference({.op_type = "SpaceToDepth", .opset = 13, .attrs = {attr_int("blocksize", 4)}}, {x}).ok());
+  // CRD (the later SpaceToDepth's mode) inverts DepthToSpace CRD.
+  const std::vector<Attribute> crd = {attr_int("blocksize", 2), attr_string("mode", "CRD")};
+  auto s2d_crd = run_reference({.op_type = "SpaceToDepth", .opset = 13, .attrs = crd}, {x});
+  ASSERT_TRUE(s2d_crd.ok()) << s2d_crd.status().to_string();
+  EXPECT_EQ((*s2d_crd)[0].data<int32_t>()[((1 * 4 + 1) * 2 + 1) * 3 + 2],  // c=1, i=0, j=1 -> 1*4 + 1 = 5
+            x.data<int32_t>()[((0 * 2 + 1) * 4 + 2) * 6 + 5]);
+  auto back_crd = run_reference({.op_type = "DepthToSpace", .opset = 13, .attrs = crd}, {(*s2d_crd)[0]});
+  ASSERT_TRUE(back_crd.ok()) << back_crd.status().to_string();
+  EXPECT_TRUE(same_bytes((*back_crd)[0], x));
 }
 
 }  // namespace
