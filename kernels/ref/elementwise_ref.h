@@ -1,5 +1,6 @@
 // Reference kernels for the elementwise family: Add/Sub/Mul/Div/Pow,
-// activations, Softmax/LogSoftmax, Cast, ReduceMean, Identity/Dropout.
+// activations, Softmax/LogSoftmax, Cast, Reduce*, ArgMax/ArgMin,
+// Identity/Dropout.
 //
 // They are plain loops (priority 0): the test oracle and the last resort.
 // This header also holds the few pieces of ONNX interpretation that the
@@ -29,7 +30,8 @@ void register_ref_unary_kernels(
     KernelRegistry& r);  // unary.cc: Relu LeakyRelu Clip Sigmoid Tanh HardSigmoid HardSwish
 void register_ref_softmax_kernels(KernelRegistry& r);   // softmax.cc: Softmax LogSoftmax
 void register_ref_cast_kernels(KernelRegistry& r);      // cast.cc: Cast
-void register_ref_reduce_kernels(KernelRegistry& r);    // reduce.cc: ReduceMean
+void register_ref_reduce_kernels(KernelRegistry& r);    // reduce.cc: ReduceSum Mean Max Min Prod L1 L2 ...
+void register_ref_argmax_kernels(KernelRegistry& r);    // argmax.cc: ArgMax ArgMin
 void register_ref_identity_kernels(KernelRegistry& r);  // identity.cc: Identity Dropout
 
 // Softmax / LogSoftmax see the input as [outer, axis_len, inner] and normalize

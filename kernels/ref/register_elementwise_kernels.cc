@@ -1,5 +1,5 @@
 // Registers the elementwise family's reference kernels (kernels/ref/
-// {binary,unary,softmax,cast,reduce,identity}.cc); called from
+// {binary,unary,softmax,cast,reduce,argmax,identity}.cc); called from
 // register_kernels.cc.
 #include "kernels/ref/elementwise_ref.h"
 #include "runtime/kernel_registry.h"
@@ -12,6 +12,7 @@ void register_ref_elementwise_kernels(KernelRegistry& r) {
   register_ref_softmax_kernels(r);
   register_ref_cast_kernels(r);
   register_ref_reduce_kernels(r);
+  register_ref_argmax_kernels(r);
   register_ref_identity_kernels(r);
 }
 

@@ -1,5 +1,8 @@
 // Reference kernels for the data-movement family: Reshape, Flatten, Squeeze,
-// Unsqueeze, Transpose, Concat, Split, Slice, Gather, Shape, Constant, Pad.
+// Unsqueeze, Transpose, Concat, Split, Slice, Gather, Shape, Constant, Pad,
+// ConstantOfShape, Expand, Range, Tile, Trilu, CumSum, TopK, GatherElements,
+// ScatterElements, GatherND, ScatterND, OneHot, DepthToSpace, SpaceToDepth,
+// EyeLike.
 //
 // They only move bytes, so one descriptor per op (dtype kUndefined) serves
 // every storable dtype: f32, f16, bf16, f64, every integer width, bool.
@@ -30,6 +33,18 @@ void register_ref_gather_kernels(KernelRegistry& r);     // gather.cc: Gather
 void register_ref_shape_op_kernels(KernelRegistry& r);   // shape.cc: Shape
 void register_ref_constant_kernels(KernelRegistry& r);   // constant.cc: Constant
 void register_ref_pad_kernels(KernelRegistry& r);        // pad.cc: Pad
+void register_ref_constant_of_shape_kernels(KernelRegistry& r);  // constant_of_shape.cc: ConstantOfShape
+void register_ref_expand_kernels(KernelRegistry& r);             // expand.cc: Expand
+void register_ref_range_kernels(KernelRegistry& r);              // range.cc: Range
+void register_ref_tile_kernels(KernelRegistry& r);               // tile.cc: Tile
+void register_ref_trilu_kernels(KernelRegistry& r);              // trilu.cc: Trilu
+void register_ref_cumsum_kernels(KernelRegistry& r);             // cumsum.cc: CumSum
+void register_ref_topk_kernels(KernelRegistry& r);               // topk.cc: TopK
+void register_ref_gather_elements_kernels(KernelRegistry& r);    // gather_elements.cc: GatherElements ScatterElements
+void register_ref_gather_nd_kernels(KernelRegistry& r);          // gather_nd.cc: GatherND ScatterND
+void register_ref_one_hot_kernels(KernelRegistry& r);            // one_hot.cc: OneHot
+void register_ref_depth_to_space_kernels(KernelRegistry& r);     // depth_to_space.cc: DepthToSpace SpaceToDepth
+void register_ref_eye_like_kernels(KernelRegistry& r);           // eye_like.cc: EyeLike
 
 // Advances a row-major multi-index over `dims` (last index fastest).
 // Returns false once it wraps past the last element.

@@ -1,5 +1,5 @@
 // Shape and dtype inference for elementwise ops, activations, softmax, Dropout,
-// Cast and reductions (ops.def, "Elementwise" block).
+// Cast, reductions and ArgMax/ArgMin (ops.def, "Elementwise" block).
 //
 // Compile-time inputs may be partly unknown: every function here propagates
 // unknown ranks/dims and fails only on definite mismatches (ONNX opsets 11..28).
@@ -244,6 +244,31 @@ Status infer_reduce(const NodeView& node, std::vector<TensorInfo>& outputs) {
     }
   }
   set_shape(outputs, 0, dtype, Shape(std::move(dims)));
+  return ok_status();
+}
+
+// ArgMax / ArgMin: int64 indices; the axis dim drops out (keepdims: becomes 1).
+Status infer_arg_reduce(const NodeView& node, std::vector<TensorInfo>& outputs) {
+  FS_RETURN_IF_ERROR(require_input(node, 0));
+  const TensorInfo& x = node.input(0);
+  if (!x.shape_known) {
+    set_unknown_shape(outputs, 0, DType::kI64);
+    return ok_status();
+  }
+  const auto rank = static_cast<int64_t>(x.shape.rank());
+  const int64_t axis = node.attr_int("axis", 0);
+  const int64_t r = rank == 0 ? 1 : rank;  // a scalar reduces as a one-element vector
+  if (axis < -r || axis >= r) {
+    return node.error(StatusCode::kInvalidArgument,
+                      "axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
+  }
+  const int64_t a = axis < 0 ? axis + r : axis;
+  std::vector<int64_t> dims;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (i != a) dims.push_back(x.shape[static_cast<size_t>(i)]);
+    else if (node.attr_int("keepdims", 1) != 0) dims.push_back(1);
+  }
+  set_shape(outputs, 0, DType::kI64, Shape(std::move(dims)));
   return ok_status();
 }
 

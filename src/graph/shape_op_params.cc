@@ -2,6 +2,7 @@
 #include "graph/shape_op_params.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <string>
 
@@ -299,6 +300,64 @@ Result<Tensor> resolve_constant(const NodeView& node) {
   if (const Attribute* a = node.attr("value_ints")) return Tensor::from_vector<int64_t>(a->ints);
   return node.error(StatusCode::kInvalidModel, "Constant has none of the attributes value, value_float, "
                                                "value_floats, value_int, value_ints");
+}
+
+Result<std::vector<int64_t>> resolve_shape_input(const NodeView& node, size_t i, const char* what) {
+  const Tensor* t = node.input_value(i);
+  FS_CHECK(t != nullptr);
+  if (!dtype_is_integer(t->dtype())) {
+    return node.error(StatusCode::kInvalidArgument, std::string("input '") + what +
+                                                        "' must be an integer tensor, got " + dtype_name(t->dtype()));
+  }
+  if (t->rank() > 1) {
+    return node.error(StatusCode::kInvalidArgument,
+                      std::string("input '") + what + "' must be 1-D, got shape " + t->shape().to_string());
+  }
+  Result<std::vector<int64_t>> v = t->to_int64_vector();
+  if (!v.ok()) return node.error(v.status().code(), std::string("input '") + what + "': " + v.status().message());
+  return v;
+}
+
+Result<Tensor> resolve_constant_of_shape_value(const NodeView& node) {
+  const Tensor* t = node.attr_tensor("value");
+  if (t == nullptr) return Tensor::scalar<float>(0.0f);
+  if (t->numel() != 1) {
+    return node.error(StatusCode::kInvalidArgument,
+                      "attribute 'value' must hold one element, got shape " + t->shape().to_string());
+  }
+  if (!dtype_is_storable(t->dtype()) || t->dtype() == DType::kString) {
+    return node.error(StatusCode::kUnsupported,
+                      std::string("attribute 'value' of type ") + dtype_name(t->dtype()) + " is not supported");
+  }
+  return *t;
+}
+
+Result<int64_t> resolve_range_length(const NodeView& node, const Tensor& start, const Tensor& limit,
+                                     const Tensor& delta) {
+  const char* names[] = {"start", "limit", "delta"};
+  const Tensor* vals[] = {&start, &limit, &delta};
+  for (size_t i = 0; i < 3; ++i) {
+    if (vals[i]->numel() != 1) {
+      return node.error(StatusCode::kInvalidArgument, std::string(names[i]) + " must be a scalar, got shape " +
+                                                          vals[i]->shape().to_string());
+    }
+  }
+  if (dtype_is_integer(start.dtype())) {
+    const int64_t s = start.element_as_int64(0), l = limit.element_as_int64(0), d = delta.element_as_int64(0);
+    if (d == 0) return node.error(StatusCode::kInvalidArgument, "delta is 0");
+    // ceil((l - s) / d) in integers; the difference fits for int32 bounds
+    // and for the int64 bounds shapes come from.
+    const int64_t diff = l - s;
+    int64_t n = diff / d;
+    if (n * d != diff && ((diff > 0) == (d > 0))) ++n;
+    return n > 0 ? n : 0;
+  }
+  const double s = start.element_as_double(0), l = limit.element_as_double(0), d = delta.element_as_double(0);
+  if (d == 0) return node.error(StatusCode::kInvalidArgument, "delta is 0");
+  const double n = std::ceil((l - s) / d);
+  if (!(n > 0)) return int64_t{0};  // also NaN bounds
+  if (n > 9.0e18) return node.error(StatusCode::kInvalidArgument, "the range has too many elements");
+  return static_cast<int64_t>(n);
 }
 
 }  // namespace fastserve

@@ -1,5 +1,6 @@
 // Resolved arguments of the data-movement ops (Transpose, Slice, Pad, Split,
-// Shape, Constant).
+// Shape, Constant) and of the shape-building ops (ConstantOfShape, Expand,
+// Range, Tile).
 //
 // These ops take their arguments from attributes and, depending on the
 // opset, from the values of small integer inputs. Resolving them in one place
@@ -79,5 +80,19 @@ std::pair<int64_t, int64_t> resolve_shape_range(const NodeView& node, int64_t ra
 // 'value_floats', 'value_int', 'value_ints'). For 'value' the result shares
 // the attribute's buffer. Sparse and string constants are kUnsupported.
 Result<Tensor> resolve_constant(const NodeView& node);
+
+// The values of integer input i (a shape, repeats, axes) as int64; the
+// value must be known. Error naming the input (`what`) unless it is an
+// integer tensor.
+Result<std::vector<int64_t>> resolve_shape_input(const NodeView& node, size_t i, const char* what);
+
+// ConstantOfShape: the one-element 'value' attribute (default: float32 0).
+Result<Tensor> resolve_constant_of_shape_value(const NodeView& node);
+
+// Range: max(ceil((limit - start) / delta), 0) elements, from the three
+// scalar values (one element each, one dtype). Integers are computed
+// exactly; floats in double. Error for a zero delta or a non-scalar bound.
+Result<int64_t> resolve_range_length(const NodeView& node, const Tensor& start, const Tensor& limit,
+                                     const Tensor& delta);
 
 }  // namespace fastserve

@@ -203,5 +203,38 @@ TEST(InferElementwise, ReduceMeanRejectsBadAxes) {
                StatusCode::kInvalidArgument);
 }
 
+TEST(InferElementwise, ReduceSumTakesAxesInputFrom13OthersFrom18) {
+  const Tensor axes = Tensor::from_vector<int64_t>({0});
+  // ReduceSum 13: input; at 12 the attribute.
+  expect_shape(infer("ReduceSum", 13, {}, {f32({2, 3}), constant(axes)}), DType::kF32, Shape{1, 3});
+  expect_shape(infer("ReduceSum", 12, {attr_ints("axes", {1})}, {f32({2, 3})}), DType::kF32, Shape{2, 1});
+  // ReduceMax 13 still reads the attribute; 18 the input.
+  expect_shape(infer("ReduceMax", 13, {attr_ints("axes", {1}), attr_int("keepdims", 0)}, {f32({2, 3})}),
+               DType::kF32, Shape{2});
+  expect_shape(infer("ReduceMax", 18, {attr_int("keepdims", 0)}, {f32({2, 3}), constant(axes)}), DType::kF32,
+               Shape{3});
+  for (const char* op : {"ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum",
+                         "ReduceLogSumExp"}) {
+    expect_shape(infer(op, 18, {}, {known(DType::kF32, {4, 5}), constant(axes)}), DType::kF32, Shape{1, 5});
+    expect_shape(infer(op, 11, {attr_ints("axes", {-1})}, {f32({4, 5})}), DType::kF32, Shape{4, 1});
+  }
+  expect_shape(infer("ReduceSum", 13, {}, {known(DType::kI64, {4, 5})}), DType::kI64, Shape{1, 1});
+  expect_error(infer("ReduceSum", 13, {}, {f32({2, 3}), constant(Tensor::from_vector<int64_t>({2}))}),
+               StatusCode::kInvalidArgument);
+}
+
+TEST(InferElementwise, ArgMaxMinGiveInt64WithoutTheAxis) {
+  expect_shape(infer("ArgMax", 13, {}, {f32({2, 3, 4})}), DType::kI64, Shape{1, 3, 4});
+  expect_shape(infer("ArgMin", 13, {attr_int("axis", -1), attr_int("keepdims", 0)}, {f32({2, 3, 4})}),
+               DType::kI64, Shape{2, 3});
+  expect_shape(infer("ArgMax", 13, {attr_int("axis", 1)}, {f32({kUnknownDim, 3})}), DType::kI64,
+               Shape{kUnknownDim, 1});
+  Inferred r = infer("ArgMax", 13, {}, {unknown_rank(DType::kF32)});
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.outputs[0].dtype, DType::kI64);
+  EXPECT_FALSE(r.outputs[0].shape_known);
+  expect_error(infer("ArgMin", 13, {attr_int("axis", 2)}, {f32({2, 3})}), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace fastserve
