@@ -1,5 +1,6 @@
 // Reference comparisons and logic with bool output: Equal, Less, Greater,
-// LessOrEqual, GreaterOrEqual (f32, f64, i8, u8, i32, i64; Equal also bool),
+// LessOrEqual, GreaterOrEqual (f32, f64 and every integer type; Equal also
+// bool),
 // And, Or, Xor (bool, broadcast), Not (bool).
 //
 // Layout: dense row-major, numpy multidirectional broadcasting by index
@@ -96,6 +97,14 @@ void register_ref_compare_kernels(KernelRegistry& r) {
                            "greater_or_equal_i32__ref");
   add_comparisons<int64_t>(r, "equal_i64__ref", "less_i64__ref", "greater_i64__ref", "less_or_equal_i64__ref",
                            "greater_or_equal_i64__ref");
+  add_comparisons<int16_t>(r, "equal_i16__ref", "less_i16__ref", "greater_i16__ref", "less_or_equal_i16__ref",
+                           "greater_or_equal_i16__ref");
+  add_comparisons<uint16_t>(r, "equal_u16__ref", "less_u16__ref", "greater_u16__ref",
+                            "less_or_equal_u16__ref", "greater_or_equal_u16__ref");
+  add_comparisons<uint32_t>(r, "equal_u32__ref", "less_u32__ref", "greater_u32__ref",
+                            "less_or_equal_u32__ref", "greater_or_equal_u32__ref");
+  add_comparisons<uint64_t>(r, "equal_u64__ref", "less_u64__ref", "greater_u64__ref",
+                            "less_or_equal_u64__ref", "greater_or_equal_u64__ref");
   r.add({.name = "equal_bool__ref",
          .op_type = "Equal",
          .since_version = 7,

@@ -63,8 +63,8 @@ void check_comparisons(uint32_t seed) {
   std::mt19937 rng(seed);
   const std::vector<std::pair<std::string, std::function<bool(T, T)>>> ops = {
       {"Equal", [](T x, T y) { return !(x < y) && !(y < x) && x == x; }},
-      {"Less", [](T x, T y) { return y - x > 0; }},
-      {"Greater", [](T x, T y) { return x - y > 0; }},
+      {"Less", [](T x, T y) { return static_cast<double>(y) - static_cast<double>(x) > 0; }},
+      {"Greater", [](T x, T y) { return static_cast<double>(x) - static_cast<double>(y) > 0; }},
       {"LessOrEqual", [](T x, T y) { return !(x > y); }},
       {"GreaterOrEqual", [](T x, T y) { return !(x < y); }},
   };
@@ -84,6 +84,8 @@ TEST(RefCompare, MatchesFormulasWithBroadcasting) {
   check_comparisons<int32_t>(3);
   check_comparisons<int64_t>(4);
   check_comparisons<int8_t>(5);
+  check_comparisons<uint16_t>(6);
+  check_comparisons<uint64_t>(7);
 }
 
 TEST(RefCompare, NaNComparesFalseAndSignedZerosAreEqual) {
