@@ -1,9 +1,8 @@
 // Reference Add, Sub, Mul, Div (f32, i32, i64) and Pow (base f32/i32/i64,
 // exponent f32/i32/i64) with numpy multidirectional broadcasting.
 //
-// Layout: dense row-major. Broadcasting by index walking: the output index is
-// advanced like an odometer and dotted with each input's broadcast strides
-// (0 on broadcast dims). Plain loops, single thread: this is the oracle.
+// Layout: dense row-major; broadcasting by index walking (broadcast_ref.h).
+// Plain loops, single thread: this is the oracle.
 //
 // Integer semantics (ONNX leaves overflow undefined; C++ makes it UB, so it
 // is defined here): Add/Sub/Mul wrap modulo 2^N; Div truncates toward zero
@@ -14,7 +13,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "graph/shape_utils.h"
+#include "kernels/ref/broadcast_ref.h"
 #include "kernels/ref/elementwise_ref.h"
 #include "runtime/kernel_registry.h"
 
@@ -22,29 +21,6 @@ namespace fastserve {
 namespace {
 
 enum class BinaryOp { kAdd, kSub, kMul, kDiv };
-
-// Calls fn(out_index, a_offset, b_offset) for every output element.
-template <typename Fn>
-void for_each_broadcast(const Shape& out, const Shape& a, const Shape& b, Fn&& fn) {
-  const std::vector<int64_t> sa = broadcast_strides(a, out);
-  const std::vector<int64_t> sb = broadcast_strides(b, out);
-  const size_t rank = out.rank();
-  FS_CHECK(sa.size() == rank && sb.size() == rank);
-  std::vector<int64_t> idx(rank, 0);
-  const int64_t n = out.numel();
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t oa = 0, ob = 0;
-    for (size_t d = 0; d < rank; ++d) {
-      oa += idx[d] * sa[d];
-      ob += idx[d] * sb[d];
-    }
-    fn(i, oa, ob);
-    for (size_t d = rank; d-- > 0;) {
-      if (++idx[d] < out[d]) break;
-      idx[d] = 0;
-    }
-  }
-}
 
 template <typename T>
 T wrapping(BinaryOp op, T a, T b) {

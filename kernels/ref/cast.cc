@@ -1,4 +1,5 @@
-// Reference Cast between every pair of f32, f16, bf16, f64, i8, u8, i16, u16,
+// Reference Cast and CastLike (opset 15+; the target type is input 1's)
+// between every pair of f32, f16, bf16, f64, i8, u8, i16, u16,
 // i32, i64, u32, u64 and bool (ONNX opsets 11-28; the opset 19 `saturate`
 // attribute only concerns float8 types, which are not supported).
 //
@@ -136,6 +137,13 @@ bool cast_types_supported(const NodeView& node) {
          visit_castable(dtype_from_onnx(static_cast<int32_t>(to->i)), noop);
 }
 
+// CastLike: the target is the second input's dtype; its values are unused.
+bool cast_like_types_supported(const NodeView& node) {
+  const auto noop = [](auto) {};
+  return node.has_input(1) && visit_castable(node.input_dtype(0), noop) &&
+         visit_castable(node.input_dtype(1), noop);
+}
+
 }  // namespace
 
 void register_ref_cast_kernels(KernelRegistry& r) {
@@ -143,6 +151,13 @@ void register_ref_cast_kernels(KernelRegistry& r) {
          .op_type = "Cast",
          .dtype = DType::kUndefined,
          .accepts = cast_types_supported,
+         .run = run_cast});
+  // run_cast converts to the output's dtype, which inference took from input 1.
+  r.add({.name = "cast_like__ref",
+         .op_type = "CastLike",
+         .since_version = 15,
+         .dtype = DType::kUndefined,
+         .accepts = cast_like_types_supported,
          .run = run_cast});
 }
 

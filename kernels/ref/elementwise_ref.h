@@ -29,10 +29,20 @@ void register_ref_binary_kernels(KernelRegistry& r);  // binary.cc: Add Sub Mul 
 void register_ref_unary_kernels(
     KernelRegistry& r);  // unary.cc: Relu LeakyRelu Clip Sigmoid Tanh HardSigmoid HardSwish
 void register_ref_softmax_kernels(KernelRegistry& r);   // softmax.cc: Softmax LogSoftmax
-void register_ref_cast_kernels(KernelRegistry& r);      // cast.cc: Cast
+void register_ref_cast_kernels(KernelRegistry& r);      // cast.cc: Cast CastLike
 void register_ref_reduce_kernels(KernelRegistry& r);    // reduce.cc: ReduceSum Mean Max Min Prod L1 L2 ...
 void register_ref_argmax_kernels(KernelRegistry& r);    // argmax.cc: ArgMax ArgMin
 void register_ref_identity_kernels(KernelRegistry& r);  // identity.cc: Identity Dropout
+// math_unary.cc: Sqrt Reciprocal Exp Log Neg Abs Erf Floor Ceil Round Sign and trigonometric/hyperbolic
+void register_ref_math_unary_kernels(KernelRegistry& r);
+// activation.cc: Elu Selu Celu ThresholdedRelu Softplus Softsign Mish Gelu Shrink PRelu IsNaN IsInf
+void register_ref_activation_kernels(KernelRegistry& r);
+// compare.cc: Equal Less Greater LessOrEqual GreaterOrEqual Not And Or Xor
+void register_ref_compare_kernels(KernelRegistry& r);
+void register_ref_where_kernels(KernelRegistry& r);     // where.cc: Where
+void register_ref_mod_kernels(KernelRegistry& r);       // mod.cc: Mod
+void register_ref_bitshift_kernels(KernelRegistry& r);  // bitshift.cc: BitShift
+void register_ref_variadic_kernels(KernelRegistry& r);  // variadic.cc: Sum Mean Max Min
 
 // Softmax / LogSoftmax see the input as [outer, axis_len, inner] and normalize
 // over axis_len for each (outer, inner) pair.

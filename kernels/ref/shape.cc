@@ -1,3 +1,4 @@
+// Reference Size (any input dtype): int64 scalar, the element count.
 // Reference Shape (any input dtype): output is int64 [end - start], the
 // input's dims start..end-1. Opset 15's start/end attributes count from the
 // back when negative and clamp to [0, rank] (resolve_shape_range).
@@ -18,10 +19,19 @@ Status run_shape(const KernelContext& ctx) {
   return ok_status();
 }
 
+// Size: the input's element count as an int64 scalar.
+Status run_size(const KernelContext& ctx) {
+  Tensor& y = *ctx.outputs[0];
+  FS_CHECK(y.dtype() == DType::kI64 && y.numel() == 1);
+  y.data<int64_t>()[0] = ctx.inputs[0]->numel();
+  return ok_status();
+}
+
 }  // namespace
 
 void register_ref_shape_op_kernels(KernelRegistry& r) {
   r.add({.name = "shape__ref", .op_type = "Shape", .dtype = DType::kUndefined, .run = run_shape});
+  r.add({.name = "size__ref", .op_type = "Size", .dtype = DType::kUndefined, .run = run_size});
 }
 
 }  // namespace fastserve

@@ -30,7 +30,7 @@ void register_ref_concat_kernels(KernelRegistry& r);     // concat.cc: Concat
 void register_ref_split_kernels(KernelRegistry& r);      // split.cc: Split
 void register_ref_slice_kernels(KernelRegistry& r);      // slice.cc: Slice
 void register_ref_gather_kernels(KernelRegistry& r);     // gather.cc: Gather
-void register_ref_shape_op_kernels(KernelRegistry& r);   // shape.cc: Shape
+void register_ref_shape_op_kernels(KernelRegistry& r);   // shape.cc: Shape Size
 void register_ref_constant_kernels(KernelRegistry& r);   // constant.cc: Constant
 void register_ref_pad_kernels(KernelRegistry& r);        // pad.cc: Pad
 void register_ref_constant_of_shape_kernels(KernelRegistry& r);  // constant_of_shape.cc: ConstantOfShape

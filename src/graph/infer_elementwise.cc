@@ -83,43 +83,20 @@ bool reduce_axes_from_input(const NodeView& node) {
 
 }  // namespace
 
-Status infer_broadcast_binary(const NodeView& node, std::vector<TensorInfo>& outputs) {
-  FS_RETURN_IF_ERROR(require_input(node, 0));
-  FS_RETURN_IF_ERROR(require_input(node, 1));
-  const TensorInfo& a = node.input(0);
-  const TensorInfo& b = node.input(1);
-  // Pow's exponent has its own type constraint (T1); the output is the base's
-  // type. Every other binary op needs both inputs of one type.
-  const bool is_pow = node.op_type() == "Pow";
-  DType out_dtype = a.dtype;
-  if (!is_pow) {
-    if (a.dtype != DType::kUndefined && b.dtype != DType::kUndefined && a.dtype != b.dtype) {
-      return node.error(
-          StatusCode::kInvalidArgument,
-          std::string("input dtypes differ: ") + dtype_name(a.dtype) + " and " + dtype_name(b.dtype));
-    }
-    if (out_dtype == DType::kUndefined) out_dtype = b.dtype;
-  }
-  if (!a.shape_known || !b.shape_known) {
-    set_unknown_shape(outputs, 0, out_dtype);
-    return ok_status();
-  }
-  Result<Shape> shape = broadcast_shapes(a.shape, b.shape);
-  if (!shape.ok()) {
-    return node.error(StatusCode::kInvalidArgument, "cannot broadcast " + a.shape.to_string() + " with " +
-                                                        b.shape.to_string() + ": " +
-                                                        shape.status().message());
-  }
-  set_shape(outputs, 0, out_dtype, std::move(shape).value());
-  return ok_status();
-}
-
 Status infer_same_as_input(const NodeView& node, std::vector<TensorInfo>& outputs) {
   FS_RETURN_IF_ERROR(require_input(node, 0));
   const std::string_view op = node.op_type();
   if (op == "Softmax" || op == "LogSoftmax") FS_RETURN_IF_ERROR(check_softmax_axis(node));
   if (op == "Clip") FS_RETURN_IF_ERROR(check_clip_bounds(node));
   propagate_same(node, outputs, 0, 0);
+  return ok_status();
+}
+
+// IsNaN, IsInf: the input's shape, bool.
+Status infer_unary_to_bool(const NodeView& node, std::vector<TensorInfo>& outputs) {
+  FS_RETURN_IF_ERROR(require_input(node, 0));
+  propagate_same(node, outputs, 0, 0);
+  outputs[0].dtype = DType::kBool;
   return ok_status();
 }
 
@@ -165,6 +142,26 @@ Status infer_cast(const NodeView& node, std::vector<TensorInfo>& outputs) {
   }
   propagate_same(node, outputs, 0, 0);
   outputs[0].dtype = target;
+  return ok_status();
+}
+
+// CastLike: input 0's shape, input 1's dtype.
+Status infer_cast_like(const NodeView& node, std::vector<TensorInfo>& outputs) {
+  FS_RETURN_IF_ERROR(require_input(node, 0));
+  FS_RETURN_IF_ERROR(require_input(node, 1));
+  const DType target = node.input_dtype(1);
+  if (target == DType::kString || node.input_dtype(0) == DType::kString) {
+    return node.error(StatusCode::kUnsupported, "cast to or from string is not supported");
+  }
+  propagate_same(node, outputs, 0, 0);
+  outputs[0].dtype = target;
+  return ok_status();
+}
+
+// Size: an int64 scalar whatever the input.
+Status infer_size(const NodeView& node, std::vector<TensorInfo>& outputs) {
+  FS_RETURN_IF_ERROR(require_input(node, 0));
+  set_shape(outputs, 0, DType::kI64, Shape{});
   return ok_status();
 }
 

@@ -2,8 +2,8 @@
 // on the graph inputs, and stores it as initializers.
 //   * Constant nodes become initializers; a 'value' tensor is shared, not
 //     copied (it may point into the memory-mapped model file).
-//   * Shape of a value whose shape is fully static becomes an int64
-//     initializer (PyTorch exports compute Reshape targets this way).
+//   * Shape (and Size) of a value whose shape is fully static becomes an
+//     int64 initializer (PyTorch exports compute Reshape targets this way).
 //   * A node whose present inputs are all initializers is evaluated through
 //     PassContext::evaluate_node, i.e. by the kernel the session would run,
 //     so the folded value is exactly what the unoptimized model computes.
@@ -81,6 +81,9 @@ class ConstantFolder {
       } else if (onnx && node.op_type == "Shape" && shape_is_foldable(g_, node)) {
         FS_ASSIGN_OR_RETURN(Tensor t, fold_shape(model_, node));
         folded = std::vector<Tensor>{std::move(t)};
+      } else if (onnx && node.op_type == "Size" && shape_is_foldable(g_, node)) {
+        const Value& in = g_.values[static_cast<size_t>(node.inputs[0])];
+        folded = std::vector<Tensor>{Tensor::scalar<int64_t>(in.shape.numel())};
       } else if (evaluable(node)) {
         folded = evaluate(node);
       } else {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -62,6 +63,35 @@ inline Status run_ref_without_inference(const OpSpec& spec, const std::vector<Te
   ThreadPool pool(1);
   const KernelContext ctx{view, in_ptrs, out_ptrs, pctx.state.get(), &pool};
   return ref->run(ctx);
+}
+
+// Numpy broadcasting written out for the tests (independent of
+// graph/shape_utils): the common shape of `shapes` (they must broadcast), and
+// the flat offset in an input of shape `in` that output element i reads.
+inline Shape broadcast_all(const std::vector<Shape>& shapes) {
+  size_t rank = 0;
+  for (const Shape& s : shapes) rank = std::max(rank, s.rank());
+  std::vector<int64_t> dims(rank, 1);
+  for (const Shape& s : shapes) {
+    for (size_t k = 0; k < s.rank(); ++k) {
+      int64_t& d = dims[rank - s.rank() + k];
+      if (s[k] != 1) d = s[k];
+    }
+  }
+  return Shape(dims);
+}
+inline int64_t broadcast_offset(const Shape& out, const Shape& in, int64_t i) {
+  int64_t offset = 0, stride = 1;
+  for (size_t d = out.rank(); d-- > 0;) {
+    const int64_t idx = i % out[d];
+    i /= out[d];
+    if (d + in.rank() >= out.rank()) {
+      const int64_t n = in[d + in.rank() - out.rank()];
+      offset += (n == 1 ? 0 : idx) * stride;
+      stride *= n;
+    }
+  }
+  return offset;
 }
 
 inline Tensor f32(std::vector<float> v, Shape s) { return Tensor::from_vector<float>(v, std::move(s)); }

@@ -107,6 +107,37 @@ TEST(FoldConstants, WithoutAnEvaluatorOnlyConstantAndShapeFold) {
   EXPECT_EQ(count_op(opt.graph, "Gather"), 1);
 }
 
+// Size of a static value folds without an evaluator; comparisons and Where on
+// constants fold through their kernels (bool intermediate values included).
+TEST(FoldConstants, SizeOfAStaticValueAndWhereOnAConstantComparisonFold) {
+  TestModel t;
+  ValueId x = t.input("x", DType::kF32, {2, 3});
+  ValueId n = t.node("Size", "size", {x});
+  ValueId cond = t.node("Less", "less", {t.constant("a", Tensor::from_vector<int64_t>({1, 7, 3})), n});
+  ValueId pick = t.node("Where", "pick",
+                        {cond, t.constant("yes", Tensor::from_vector<float>({1, 2, 3})),
+                         t.constant("no", Tensor::scalar<float>(-1.f))});
+  t.output(t.node("Mul", "out", {x, pick}));
+  std::shared_ptr<Model> m = t.build();
+
+  Model no_eval = *m;
+  testing::run_pass(no_eval, &fold_constants, /*with_evaluator=*/false);
+  EXPECT_EQ(count_op(no_eval.graph, "Size"), 0);
+  EXPECT_EQ(count_op(no_eval.graph, "Where"), 1);
+
+  Model opt = *m;
+  PassContext ctx = testing::run_pass(opt, &fold_constants);
+  EXPECT_EQ(ctx.rewrites, 3);
+  ASSERT_EQ(opt.graph.nodes.size(), 1u);
+  const Value& v = opt.graph.values[static_cast<size_t>(opt.graph.find_value("pick_out0"))];
+  ASSERT_TRUE(v.is_constant());
+  ASSERT_EQ(v.initializer.numel(), 3);  // {1, 7, 3} < 6 picks yes, no, yes
+  EXPECT_EQ(v.initializer.data<float>()[0], 1.f);
+  EXPECT_EQ(v.initializer.data<float>()[1], -1.f);
+  EXPECT_EQ(v.initializer.data<float>()[2], 3.f);
+  testing::expect_same_outputs(m, 15);
+}
+
 TEST(FoldConstants, LeavesGraphOutputsBlowupsAndUnknownOps) {
   TestModel t;
   ValueId x = t.input("x", DType::kF32, {2});

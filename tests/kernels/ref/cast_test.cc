@@ -208,5 +208,19 @@ TEST(RefCast, SameTypeIsACopyAndEmptyWorks) {
   EXPECT_EQ(e.numel(), 0);
 }
 
+TEST(RefCastLike, ConvertsToTheSecondInputsDtypeLikeCast) {
+  const Tensor x = f32({1.7f, -2.5f, kInf, 3e9f, 0}, {5});
+  for (DType to : {DType::kI32, DType::kU8, DType::kF16, DType::kBool, DType::kF64, DType::kI64}) {
+    // The target's values and shape do not matter.
+    const std::vector<Tensor> out =
+        run_ref({.op_type = "CastLike", .opset = 15}, {x, Tensor::zeros(to, Shape{2, 7})});
+    ASSERT_EQ(out.size(), 1u) << dtype_name(to);
+    EXPECT_TRUE(tensors_near(out[0], cast(x, to), 0, 0)) << dtype_name(to);
+  }
+  const std::vector<Tensor> same = run_ref({.op_type = "CastLike", .opset = 21}, {x, f32({}, {0})});
+  ASSERT_EQ(same.size(), 1u);
+  EXPECT_TRUE(tensors_near(same[0], x, 0, 0));
+}
+
 }  // namespace
 }  // namespace fastserve::testing::ew

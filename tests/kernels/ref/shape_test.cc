@@ -1,6 +1,8 @@
-// Reference Shape (kernels/ref/shape.cc): int64 dims of any input dtype,
+// Reference Shape and Size (kernels/ref/shape.cc): int64 dims of any input dtype,
 // with opset 15's start/end (negative from the back, clamped).
 #include <gtest/gtest.h>
+
+#include <tuple>
 
 #include "tests/kernels/shape_ops_test_util.h"
 
@@ -40,6 +42,16 @@ TEST(ShapeRef, StartAndEnd) {
   auto e = shape_of(x, {attr_int("start", 3), attr_int("end", 1)});
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->shape(), (Shape{0}));
+}
+
+TEST(SizeRef, ElementCountAsInt64ScalarOfAnyDtype) {
+  for (const auto& [t, s, n] : {std::tuple{DType::kF32, Shape{2, 3, 4}, int64_t{24}},
+                                std::tuple{DType::kBool, Shape{}, int64_t{1}},
+                                std::tuple{DType::kI8, Shape{5, 0}, int64_t{0}}}) {
+    auto r = run_reference({.op_type = "Size", .opset = 13}, {Tensor::zeros(t, s)});
+    ASSERT_TRUE(r.ok()) << r.status().to_string();
+    EXPECT_TRUE(same_bytes((*r)[0], Tensor::scalar<int64_t>(n))) << dtype_name(t) << " " << s.to_string();
+  }
 }
 
 }  // namespace
