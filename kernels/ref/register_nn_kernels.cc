@@ -16,6 +16,7 @@ void register_ref_nn_kernels(KernelRegistry& r) {
   register_ref_group_norm_kernels(r);
   register_ref_lp_norm_kernels(r);
   register_ref_resize_kernels(r);
+  register_ref_einsum_kernels(r);
 }
 
 }  // namespace fastserve
