@@ -38,6 +38,10 @@ void lp_norm_f32_ref(const Tensor& x, int64_t axis, int64_t p, Tensor& y);
 // y = (x - mean) / (sqrt(var) + 1e-9), the epsilon of the ONNX function body.
 void mean_variance_norm_f32_ref(const Tensor& x, const std::vector<int64_t>& axes, Tensor& y);
 
+// LRN across channels of x [N, C, ...]: y = x / (bias + alpha/size * sum of
+// x^2 over channels [c - floor((size-1)/2), c + ceil((size-1)/2)])^beta.
+void lrn_f32_ref(const Tensor& x, int64_t size, float alpha, float beta, float bias, Tensor& y);
+
 // Offsets (sum of index * stride) of every row-major multi-index over
 // dims[begin, end) of `dims`: broadcast operands' strides are per dim, so an
 // element's offset is the sum of its offsets over any split of the dims.
@@ -47,5 +51,6 @@ std::vector<int64_t> ref_dim_offsets(const std::vector<int64_t>& dims, const std
 void register_ref_layer_norm_kernels(KernelRegistry& r);  // layer_norm.cc (LayerNormalization, RMSNormalization)
 void register_ref_group_norm_kernels(KernelRegistry& r);  // group_norm.cc (GroupNormalization, InstanceNormalization)
 void register_ref_lp_norm_kernels(KernelRegistry& r);     // lp_norm.cc (LpNormalization, MeanVarianceNormalization)
+void register_ref_lrn_kernels(KernelRegistry& r);         // lrn.cc
 
 }  // namespace fastserve

@@ -17,6 +17,9 @@ void register_ref_nn_kernels(KernelRegistry& r) {
   register_ref_lp_norm_kernels(r);
   register_ref_resize_kernels(r);
   register_ref_einsum_kernels(r);
+  register_ref_hardmax_kernels(r);
+  register_ref_lp_pool_kernels(r);
+  register_ref_lrn_kernels(r);
 }
 
 }  // namespace fastserve
