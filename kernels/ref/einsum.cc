@@ -1,11 +1,12 @@
-// einsum_{f32,i32,i64}__ref: reference Einsum (opset 12), correctness first.
+// einsum_{f32,f64,bf16,i32,i64}__ref: reference Einsum (opset 12), correctness first.
 //
 // One nested loop over every label of the equation (output labels outer,
 // summed labels inner): for each assignment of label values, the product of
 // the inputs' elements at those labels is added to the output element. An
 // input's stride for a label is the sum of its strides over the dims carrying
 // that label (so "ii" walks the diagonal), and 0 on a broadcast size-1
-// ellipsis dim. Sums in double (f32) or int64 (integers).
+// ellipsis dim. Sums in double (floating types; bf16 rounds once, at the
+// store) or int64 (integers).
 #include <string>
 #include <type_traits>
 
@@ -16,9 +17,27 @@
 namespace fastserve {
 namespace {
 
+// Element loads and stores in the accumulator type.
+template <typename T, typename Acc>
+Acc load(T v) {
+  if constexpr (std::is_same_v<T, BFloat16>) {
+    return static_cast<Acc>(bf16_to_float(v.bits));
+  } else {
+    return static_cast<Acc>(v);
+  }
+}
+template <typename T, typename Acc>
+T store(Acc v) {
+  if constexpr (std::is_same_v<T, BFloat16>) {
+    return BFloat16{float_to_bf16(static_cast<float>(v))};
+  } else {
+    return static_cast<T>(v);
+  }
+}
+
 template <typename T>
 Status run_einsum(const KernelContext& ctx) {
-  using Acc = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
+  using Acc = std::conditional_t<std::is_integral_v<T>, int64_t, double>;
   const size_t n = ctx.inputs.size();
   std::vector<size_t> ranks;
   std::vector<Shape> shapes;
@@ -64,7 +83,7 @@ Status run_einsum(const KernelContext& ctx) {
   const int64_t out_count = y.numel();
   int64_t inner = 1;  // iterations of the summed labels per output element
   for (size_t k = plan.output.size(); k < order.size(); ++k) inner *= dims[k];
-  for (int64_t o = 0; o < out_count; ++o) py[o] = T(0);
+  for (int64_t o = 0; o < out_count; ++o) py[o] = store<T, Acc>(0);
   if (out_count == 0 || inner == 0) return ok_status();
 
   std::vector<int64_t> idx(order.size(), 0);
@@ -77,13 +96,13 @@ Status run_einsum(const KernelContext& ctx) {
     for (size_t i = 0; i < n; ++i) {
       int64_t off = 0;
       for (size_t k = 0; k < order.size(); ++k) off += idx[k] * strides[i][k];
-      prod *= static_cast<Acc>(data[i][off]);
+      prod *= load<T, Acc>(data[i][off]);
     }
     acc += prod;
     // Row-major over `order`: the summed labels are innermost, so every
     // `inner` iterations complete one output element, in output order.
     if (++done % inner == 0) {
-      py[done / inner - 1] = static_cast<T>(acc);
+      py[done / inner - 1] = store<T, Acc>(acc);
       acc = 0;
     }
   } while (ref_next_index(idx, dims));
@@ -95,6 +114,10 @@ Status run_einsum(const KernelContext& ctx) {
 void register_ref_einsum_kernels(KernelRegistry& r) {
   r.add(KernelDesc{.name = "einsum_f32__ref", .op_type = "Einsum", .since_version = 12, .dtype = DType::kF32,
                    .run = &run_einsum<float>});
+  r.add(KernelDesc{.name = "einsum_f64__ref", .op_type = "Einsum", .since_version = 12, .dtype = DType::kF64,
+                   .run = &run_einsum<double>});
+  r.add(KernelDesc{.name = "einsum_bf16__ref", .op_type = "Einsum", .since_version = 12, .dtype = DType::kBF16,
+                   .run = &run_einsum<BFloat16>});
   r.add(KernelDesc{.name = "einsum_i32__ref", .op_type = "Einsum", .since_version = 12, .dtype = DType::kI32,
                    .run = &run_einsum<int32_t>});
   r.add(KernelDesc{.name = "einsum_i64__ref", .op_type = "Einsum", .since_version = 12, .dtype = DType::kI64,

@@ -161,6 +161,42 @@ TEST(RefEinsum, IntegerTypesSumExactly) {
   EXPECT_TRUE(tensors_near(y64[0], Tensor::from_vector<int64_t>({3000000002LL, 6}, {2}), 0, 0));
 }
 
+TEST(RefEinsum, DoubleAndBfloat16MatchTheFloatResult) {
+  std::mt19937 rng(16);
+  const Tensor a = random_f32({2, 3, 4}, rng), b = random_f32({2, 4, 5}, rng);
+  const std::vector<Tensor> want = einsum("bij,bjk->bik", {a, b});
+  ASSERT_EQ(want.size(), 1u);
+  const auto convert = [](const Tensor& t, DType to) {
+    Tensor out = Tensor::empty(to, t.shape());
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      const float v = t.data<float>()[i];
+      if (to == DType::kF64) {
+        out.data<double>()[i] = v;
+      } else {
+        out.data<BFloat16>()[i] = BFloat16{float_to_bf16(v)};
+      }
+    }
+    return out;
+  };
+  const std::vector<Tensor> f64 = einsum("bij,bjk->bik", {convert(a, DType::kF64), convert(b, DType::kF64)});
+  ASSERT_EQ(f64.size(), 1u);
+  ASSERT_EQ(f64[0].dtype(), DType::kF64);
+  for (int64_t i = 0; i < want[0].numel(); ++i) EXPECT_NEAR(f64[0].data<double>()[i], want[0].data<float>()[i], 1e-6);
+  // bf16 inputs carry 8 mantissa bits: compare with the float result of the rounded inputs.
+  const Tensor ab = convert(a, DType::kBF16), bb = convert(b, DType::kBF16);
+  const std::vector<Tensor> bf = einsum("bij,bjk->bik", {ab, bb});
+  ASSERT_EQ(bf.size(), 1u);
+  ASSERT_EQ(bf[0].dtype(), DType::kBF16);
+  const auto widen = [](const Tensor& t) {
+    Tensor out = Tensor::empty(DType::kF32, t.shape());
+    for (int64_t i = 0; i < t.numel(); ++i) out.data<float>()[i] = bf16_to_float(t.data<BFloat16>()[i].bits);
+    return out;
+  };
+  const std::vector<Tensor> rounded = einsum("bij,bjk->bik", {widen(ab), widen(bb)});
+  ASSERT_EQ(rounded.size(), 1u);
+  EXPECT_TRUE(tensors_near(widen(bf[0]), rounded[0], 1e-6, 1.0 / 128));
+}
+
 TEST(RefEinsum, BadEquationsAreRejected) {
   const Tensor m = f32({1, 2, 3, 4, 5, 6}, {2, 3});
   // Inference refuses these first; this checks the kernel's own parse.
