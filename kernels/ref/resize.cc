@@ -8,8 +8,12 @@
 // element. Taps outside the input clamp to the edge (the ONNX reference pads
 // with edge values); tf_crop_and_resize coordinates outside [0, in-1] give
 // extrapolation_value. Dims the op leaves unchanged (scale 1, same size,
-// roi [0, 1]) are skipped, as the ONNX reference does. antialias = 1 is not
-// supported (accepts() refuses it).
+// roi [0, 1]) are skipped, as the ONNX reference does.
+// antialias = 1 (opset 18+, linear and cubic) widens the filter when
+// downsampling: with s = min(scale, 1) the taps are floor(x) + j for j in
+// [floor(-R/s) + 1, 1 - floor(-R/s)) (R = 1 linear, 2 cubic), weighted by the
+// kernel at (tap - x) * s and normalized to sum 1. antialias with nearest is
+// an error in the ONNX reference; accepts() refuses it.
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -43,10 +47,42 @@ void cubic_weights(double t, double a, double w[4]) {
   w[3] = ((a * s1 - 5 * a) * s1 + 8 * a) * s1 - 4 * a;
 }
 
-AxisSample sample_axis(const ResizeAttrs& attrs, double x, int64_t in) {
+// Keys' cubic kernel by signed distance (the antialias form evaluates it at scaled distances).
+double cubic_kernel(double d, double a) {
+  d = std::fabs(d);
+  if (d <= 1) return ((a + 2) * d - (a + 3)) * d * d + 1;
+  if (d < 2) return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a;
+  return 0;
+}
+
+// Antialiased linear / cubic taps (see the file comment).
+void antialias_taps(const ResizeAttrs& attrs, double x, int64_t in, double scale, AxisSample& s) {
+  const double sc = std::min(scale, 1.0);
+  const double radius = attrs.mode == ResizeMode::kLinear ? 1.0 : 2.0;
+  const auto start = static_cast<int64_t>(std::floor(-radius / sc)) + 1;
+  const auto x0 = static_cast<int64_t>(std::floor(x));
+  double sum = 0;
+  for (int64_t j = start; j < 2 - start; ++j) {
+    const int64_t i = x0 + j;
+    const double d = (static_cast<double>(i) - x) * sc;
+    double w = attrs.mode == ResizeMode::kLinear ? std::max(0.0, 1 - std::fabs(d)) : cubic_kernel(d, attrs.cubic_coeff_a);
+    if (attrs.exclude_outside && (i < 0 || i >= in)) w = 0;
+    sum += w;
+    s.taps.push_back({clamp_index(i, in), w});
+  }
+  if (sum != 0) {
+    for (Tap& t : s.taps) t.weight /= sum;
+  }
+}
+
+AxisSample sample_axis(const ResizeAttrs& attrs, double x, int64_t in, double scale) {
   AxisSample s;
   if (attrs.coord == ResizeCoord::kTfCropAndResize && (x < 0 || x > static_cast<double>(in - 1))) {
     s.outside = true;
+    return s;
+  }
+  if (attrs.antialias && attrs.mode != ResizeMode::kNearest) {
+    antialias_taps(attrs, x, in, scale, s);
     return s;
   }
   const double fl = std::floor(x);
@@ -116,7 +152,7 @@ Status prepare_resize(const NodeView& node, PrepareContext& ctx) {
 }
 
 bool accepts_resize(const NodeView& node) {
-  return node.attr_int("antialias", 0) == 0 || node.opset() < 18;
+  return node.opset() < 18 || node.attr_int("antialias", 0) == 0 || node.attr_string("mode", "nearest") != "nearest";
 }
 
 Status run_resize(const KernelContext& ctx) {
@@ -143,7 +179,7 @@ Status run_resize(const KernelContext& ctx) {
       }
       const double src =
           resize_source_coord(attrs.coord, static_cast<double>(o), in, out, g.scales[d], g.roi_start[d], g.roi_end[d]);
-      samples[d].push_back(sample_axis(attrs, src, in));
+      samples[d].push_back(sample_axis(attrs, src, in, g.scales[d]));
     }
   }
   if (y.numel() == 0) return ok_status();

@@ -140,6 +140,27 @@ TEST(RefResize, TfCropAndResizeWithExtrapolation) {
   EXPECT_TRUE(tensors_near(y[0], f32({7, 0, 20}), 1e-5, 1e-5));
 }
 
+TEST(RefResize, AntialiasWidensTheDownsamplingFilter) {
+  // 4 -> 2 (scale 0.5), half_pixel x = 0.5, 2.5; the linear filter spans
+  // |tap - x| * 0.5 < 1: taps x0-1 .. x0+2 with weights .125 .375 .375 .125
+  // (edge taps clamp): y0 = .5*0 + .375*8 + .125*16 = 5, y1 = .125*8 + .375*16 + .5*24 = 19.
+  std::vector<Attribute> attrs = mode("linear", "half_pixel");
+  attrs.push_back(attr_int("antialias", 1));
+  const std::vector<Tensor> y =
+      run_ref({.op_type = "Resize", .opset = 18, .attrs = attrs}, {f32({0, 8, 16, 24}), Tensor(), f32({0.5f})});
+  ASSERT_EQ(y.size(), 1u);
+  EXPECT_TRUE(tensors_near(y[0], f32({5, 19}), 1e-5, 1e-5));
+  // Upsampling keeps the plain filter: antialias changes nothing.
+  const Tensor x = f32({1, 3, 2, 7});
+  std::vector<Attribute> cubic = mode("cubic", "half_pixel");
+  const std::vector<Tensor> plain = run_ref({.op_type = "Resize", .opset = 18, .attrs = cubic}, {x, Tensor(), f32({2.5f})});
+  cubic.push_back(attr_int("antialias", 1));
+  const std::vector<Tensor> aa = run_ref({.op_type = "Resize", .opset = 18, .attrs = cubic}, {x, Tensor(), f32({2.5f})});
+  ASSERT_EQ(plain.size(), 1u);
+  ASSERT_EQ(aa.size(), 1u);
+  EXPECT_TRUE(tensors_near(aa[0], plain[0], 1e-6, 1e-5));
+}
+
 TEST(RefResize, Opset18AxesAndKeepAspectRatio) {
   std::mt19937 rng(3);
   const Tensor x = random_f32({1, 2, 4, 4}, rng);
