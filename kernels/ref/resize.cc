@@ -1,4 +1,5 @@
-// resize_f32__ref: reference Resize (opsets 11-19), FP32, any rank.
+// resize_f32__ref: reference Resize (opsets 11-19), FP32, any rank;
+// resize_nearest_any__ref: mode nearest on the other types (an element copy).
 //
 // Separable interpolation written as a direct sum: along each dim an output
 // index o maps to a source coordinate x (coordinate_transformation_mode,
@@ -16,6 +17,7 @@
 // an error in the ONNX reference; accepts() refuses it.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <memory>
 
 #include "graph/resize_geometry.h"
@@ -188,11 +190,24 @@ Status run_resize(const KernelContext& ctx) {
     for (size_t d = rank; d-- > 1;) s[d - 1] = s[d] * x.dim(d);
     return s;
   }();
-  const float* px = x.data<float>();
-  float* py = y.data<float>();
   std::vector<int64_t> idx(rank, 0);
   std::vector<const AxisSample*> at(rank);
   int64_t flat = 0;
+  if (x.dtype() != DType::kF32) {
+    // Nearest on any type (accepts_resize_any): one tap per dim, a copy of
+    // the element's bytes.
+    const size_t bytes = dtype_size(x.dtype());
+    const auto* px = static_cast<const unsigned char*>(x.raw_data());
+    auto* py = static_cast<unsigned char*>(y.raw_data());
+    do {
+      int64_t off = 0;
+      for (size_t d = 0; d < rank; ++d) off += samples[d][static_cast<size_t>(idx[d])].taps[0].index * strides[d];
+      std::memcpy(py + static_cast<size_t>(flat++) * bytes, px + static_cast<size_t>(off) * bytes, bytes);
+    } while (ref_next_index(idx, g.out_dims));
+    return ok_status();
+  }
+  const float* px = x.data<float>();
+  float* py = y.data<float>();
   do {
     bool outside = false;
     for (size_t d = 0; d < rank; ++d) {
@@ -204,11 +219,24 @@ Status run_resize(const KernelContext& ctx) {
   return ok_status();
 }
 
+// Other types: nearest only (a copy, exact for every type), and not
+// tf_crop_and_resize, whose extrapolation_value would need a typed store.
+bool accepts_resize_any(const NodeView& node) {
+  const DType t = node.input_dtype(0);
+  return t != DType::kF32 && t != DType::kString && dtype_size(t) > 0 &&
+         node.attr_string("mode", "nearest") == "nearest" &&
+         node.attr_string("coordinate_transformation_mode", "half_pixel") != "tf_crop_and_resize" &&
+         (node.opset() < 18 || node.attr_int("antialias", 0) == 0);
+}
+
 }  // namespace
 
 void register_ref_resize_kernels(KernelRegistry& r) {
   r.add(KernelDesc{.name = "resize_f32__ref", .op_type = "Resize", .since_version = 11, .dtype = DType::kF32,
                    .accepts = &accepts_resize, .prepare = &prepare_resize, .run = &run_resize});
+  r.add(KernelDesc{.name = "resize_nearest_any__ref", .op_type = "Resize", .since_version = 11,
+                   .dtype = DType::kUndefined, .accepts = &accepts_resize_any, .prepare = &prepare_resize,
+                   .run = &run_resize});
 }
 
 }  // namespace fastserve

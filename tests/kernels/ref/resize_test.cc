@@ -43,6 +43,31 @@ TEST(RefResize, NearestUpsampleRepeatsPixels) {
                            0, 0));
 }
 
+TEST(RefResize, NearestOnIntegerTypesCopiesElements) {
+  // Same picks as the float case above, on uint8 and int64.
+  const Tensor u8 = Tensor::from_vector<uint8_t>({1, 2, 3, 4}, {1, 1, 2, 2});
+  const std::vector<Tensor> y = resize_scales(u8, {1, 1, 2, 3}, {});
+  ASSERT_EQ(y.size(), 1u);
+  EXPECT_TRUE(tensors_near(y[0],
+                           Tensor::from_vector<uint8_t>({1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 3, 3, 3,
+                                                         4, 4, 4},
+                                                        {1, 1, 4, 6}),
+                           0, 0));
+  const Tensor big = Tensor::from_vector<int64_t>({1LL << 60, 7, -5}, {3});
+  std::vector<Attribute> attrs = mode("nearest", "asymmetric");
+  const std::vector<Tensor> y64 = resize_sizes(big, {6}, {attrs});
+  ASSERT_EQ(y64.size(), 1u);
+  EXPECT_TRUE(tensors_near(y64[0], Tensor::from_vector<int64_t>({1LL << 60, 1LL << 60, 7, 7, -5, -5}, {6}), 0, 0));
+  // Linear on integers is not provided.
+  const std::vector<Attribute> linear = mode("linear", "half_pixel");
+  bool any = false;
+  for (const KernelDesc* d : runnable_kernels({.op_type = "Resize", .opset = 13, .attrs = linear},
+                                              {u8, Tensor(), f32({1, 1, 2, 2})})) {
+    any = any || d != nullptr;
+  }
+  EXPECT_FALSE(any);
+}
+
 TEST(RefResize, NearestDownsampleHalfPixel) {
   // H: floor(2*0.6) = 1 at x = 0.33 -> row 0; W: floor(4*0.6) = 2 at x = 0.33, 2.0 -> cols 0, 2.
   const std::vector<Tensor> y = resize_scales(f32({1, 2, 3, 4, 5, 6, 7, 8}, {1, 1, 2, 4}), {1, 1, 0.6f, 0.6f}, {});
