@@ -127,6 +127,19 @@ TEST(RefLayerNorm, LargeCommonOffsetKeepsPrecision) {
   EXPECT_GT(std::fabs(out[0].data<float>()[7]), 1.0f);  // not flattened to 0
 }
 
+TEST(RefLayerNorm, SessionWithoutTheOptionalStatistics) {
+  // Only Y requested: the kernel gets no Mean / InvStdDev tensors.
+  std::mt19937 rng(9);
+  const Tensor x = random_f32({3, 4}, rng), scale = random_f32({4}, rng), bias = random_f32({4}, rng);
+  const OpSpec spec = {.op_type = "LayerNormalization", .opset = 17};
+  Result<std::vector<Tensor>> r = run_op_in_session(spec, {x, scale, bias});
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  const std::vector<Tensor> direct = run_ref(spec, {x, scale, bias});
+  ASSERT_EQ(r->size(), 1u);
+  ASSERT_EQ(direct.size(), 1u);
+  EXPECT_TRUE(tensors_near((*r)[0], direct[0], 0, 0));
+}
+
 TEST(RefLayerNorm, AxisOutOfRangeIsRejected) {
   // Inference refuses it first; this checks the kernel's own guard.
   std::vector<Tensor> outs = {Tensor::empty(DType::kF32, {2, 2})};

@@ -226,6 +226,24 @@ TEST(RefResize, Opset11EmptyPlaceholdersAndInvalidInputs) {
                    .ok());
 }
 
+TEST(RefResize, SessionWithConstantAndRuntimeScales) {
+  // Constant scales: the output shape is inferred at compile time; runtime
+  // scales: at run time. Both must give the kernel's result.
+  std::mt19937 rng(8);
+  const Tensor x = random_f32({1, 2, 3, 5}, rng);
+  const OpSpec spec = {.op_type = "Resize", .opset = 13, .attrs = mode("linear", "half_pixel")};
+  const std::vector<Tensor> inputs = {x, Tensor(), f32({1, 1, 2, 1.5f})};
+  const std::vector<Tensor> direct = run_ref(spec, inputs);
+  ASSERT_EQ(direct.size(), 1u);
+  for (bool constant : {true, false}) {
+    Result<std::vector<Tensor>> r = run_op_in_session(spec, inputs, {}, {false, false, constant});
+    ASSERT_TRUE(r.ok()) << r.status().to_string();
+    ASSERT_EQ(r->size(), 1u);
+    EXPECT_EQ((*r)[0].shape(), (Shape{1, 2, 6, 7}));
+    EXPECT_TRUE(tensors_near((*r)[0], direct[0], 0, 0)) << (constant ? "constant" : "runtime") << " scales";
+  }
+}
+
 // ---- random shapes against a direct per-output-pixel formula ----
 
 // Source coordinate of output index o (one dim), written from the spec text.
