@@ -41,7 +41,7 @@ Status infer_resize(const NodeView& node, std::vector<TensorInfo>& outputs) {
   if (scales == Given::kAbsent && sizes == Given::kAbsent) {
     return node.error(StatusCode::kInvalidArgument, "neither scales nor sizes is given");
   }
-  if (scales != Given::kAbsent && sizes != Given::kAbsent && scales == Given::kKnown && sizes == Given::kKnown) {
+  if (scales == Given::kKnown && sizes == Given::kKnown) {
     return node.error(StatusCode::kInvalidArgument, "scales and sizes are both given");
   }
   // Which dims may change: all, or those listed in axes.
