@@ -197,6 +197,17 @@ TEST(RefEinsum, DoubleAndBfloat16MatchTheFloatResult) {
   EXPECT_TRUE(tensors_near(widen(bf[0]), rounded[0], 1e-6, 1.0 / 128));
 }
 
+TEST(RefEinsum, EmptyContractionGivesZeros) {
+  // j has size 0: every output element is an empty sum.
+  const Tensor a = Tensor::empty(DType::kF32, {2, 0}), b = Tensor::empty(DType::kF32, {0, 3});
+  const std::vector<Tensor> y = einsum("ij,jk->ik", {a, b});
+  ASSERT_EQ(y.size(), 1u);
+  EXPECT_TRUE(tensors_near(y[0], Tensor::zeros(DType::kF32, {2, 3}), 0, 0));
+  const std::vector<Tensor> e = einsum("ij->j", {Tensor::empty(DType::kF32, {3, 0})});
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].shape(), Shape{0});
+}
+
 TEST(RefEinsum, BadEquationsAreRejected) {
   const Tensor m = f32({1, 2, 3, 4, 5, 6}, {2, 3});
   // Inference refuses these first; this checks the kernel's own parse.

@@ -140,6 +140,15 @@ TEST(RefLayerNorm, SessionWithoutTheOptionalStatistics) {
   EXPECT_TRUE(tensors_near((*r)[0], direct[0], 0, 0));
 }
 
+TEST(RefLayerNorm, EmptyRowsAndEmptyBatch) {
+  const std::vector<Tensor> none =
+      run_ref({.op_type = "LayerNormalization", .opset = 17, .num_outputs = 3},
+              {Tensor::empty(DType::kF32, {0, 4}), f32({1, 1, 1, 1}, {4})});
+  ASSERT_EQ(none.size(), 3u);
+  EXPECT_EQ(none[0].shape(), (Shape{0, 4}));
+  EXPECT_EQ(none[1].shape(), (Shape{0, 1}));
+}
+
 TEST(RefLayerNorm, AxisOutOfRangeIsRejected) {
   // Inference refuses it first; this checks the kernel's own guard.
   std::vector<Tensor> outs = {Tensor::empty(DType::kF32, {2, 2})};

@@ -226,6 +226,12 @@ TEST(RefResize, Opset11EmptyPlaceholdersAndInvalidInputs) {
                    .ok());
 }
 
+TEST(RefResize, SizesOfZeroGiveAnEmptyOutput) {
+  const std::vector<Tensor> y = resize_sizes(f32({1, 2, 3, 4}, {1, 1, 2, 2}), {1, 1, 0, 3}, {mode("linear", "half_pixel")});
+  ASSERT_EQ(y.size(), 1u);
+  EXPECT_EQ(y[0].shape(), (Shape{1, 1, 0, 3}));
+}
+
 TEST(RefResize, SessionWithConstantAndRuntimeScales) {
   // Constant scales: the output shape is inferred at compile time; runtime
   // scales: at run time. Both must give the kernel's result.
