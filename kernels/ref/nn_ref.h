@@ -67,6 +67,10 @@ void register_ref_pool_kernels(KernelRegistry& r);            // pool.cc
 void register_ref_batchnorm_kernels(KernelRegistry& r);       // batchnorm.cc
 void register_ref_gemm_kernels(KernelRegistry& r);            // gemm.cc
 void register_ref_matmul_kernels(KernelRegistry& r);          // matmul.cc
+void register_ref_resize_kernels(KernelRegistry& r);          // resize.cc
+void register_ref_einsum_kernels(KernelRegistry& r);          // einsum.cc
+void register_ref_hardmax_kernels(KernelRegistry& r);         // hardmax.cc
+void register_ref_lp_pool_kernels(KernelRegistry& r);         // lp_pool.cc (LpPool, GlobalLpPool)
 void register_ref_nn_kernels(KernelRegistry& r);              // register_nn_kernels.cc: all of the above
 
 // Advances a row-major multi-index over `dims`; false once it wraps past the

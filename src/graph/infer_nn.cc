@@ -1,6 +1,7 @@
 // Shape and dtype inference for the convolution, pooling, normalization and
 // linear-algebra ops (Conv, ConvTranspose, MaxPool, AveragePool,
-// GlobalAveragePool, GlobalMaxPool, BatchNormalization, Gemm, MatMul).
+// GlobalAveragePool, GlobalMaxPool, LpPool, GlobalLpPool, BatchNormalization,
+// Gemm, MatMul).
 //
 // At compile time dims may be unknown: they propagate as kUnknownDim, and
 // only definite mismatches (two known dims that disagree) are errors.
