@@ -1,11 +1,11 @@
 // Reference Mod (opset 10+) with numpy multidirectional broadcasting, for
 // f32, f64 and every integer type.
 //
-// fmod = 0 (integers only): the remainder takes the divisor's sign, as
-//   Python's % and numpy.mod (Mod(-7, 3) = 2, Mod(7, -3) = -2).
-// fmod = 1: C fmod, the remainder takes the dividend's sign
-//   (Mod(-7, 3) = -1); floats require it (the spec and shape inference reject
-//   fmod = 0 for them).
+// fmod = 0: the remainder takes the divisor's sign, as Python's % and
+//   numpy.mod (Mod(-7, 3) = 2, Mod(7, -3) = -2). Floats allow it from opset
+//   28 (numpy.mod: a zero remainder takes the divisor's sign, x mod +-inf is
+//   x or +-inf); before 28 the spec (and shape inference) reject it.
+// fmod = 1: C fmod, the remainder takes the dividend's sign (Mod(-7, 3) = -1).
 // Cases C++ leaves undefined are defined here: x mod -1 is 0 (INT_MIN % -1
 // traps on x86), and integer division by zero is an kInvalidArgument error
 // naming the node, as for Div. Float fmod by 0 is NaN (IEEE).
@@ -20,6 +20,9 @@
 namespace fastserve {
 namespace {
 
+// Mod-28 defines fmod = 0 for floating-point inputs.
+constexpr int64_t kFloatFlooredModOpset = 28;
+
 struct ModAttrs {
   bool fmod = false;
 };
@@ -27,7 +30,7 @@ struct ModAttrs {
 Status prepare_mod(const NodeView& node, PrepareContext& ctx) {
   const bool fmod = node.attr_int("fmod", 0) != 0;
   const DType dt = node.input_dtype(0);
-  if (!fmod && (dt == DType::kF32 || dt == DType::kF64)) {
+  if (!fmod && (dt == DType::kF32 || dt == DType::kF64) && node.opset() < kFloatFlooredModOpset) {
     return node.error(StatusCode::kInvalidArgument, "fmod must be 1 for floating-point inputs");
   }
   ctx.state = std::make_shared<ModAttrs>(ModAttrs{fmod});
@@ -38,7 +41,12 @@ Status prepare_mod(const NodeView& node, PrepareContext& ctx) {
 template <typename T>
 T mod_element(T a, T b, bool fmod) {
   if constexpr (std::is_floating_point_v<T>) {
-    return static_cast<T>(std::fmod(a, b));
+    T r = static_cast<T>(std::fmod(a, b));
+    if (!fmod) {
+      if (r != 0 && ((r < 0) != (b < 0))) r += b;  // -3 mod inf = inf, 1 mod -inf = -inf (numpy)
+      if (r == 0) r = std::copysign(T{0}, b);
+    }
+    return r;
   } else {
     if constexpr (std::is_signed_v<T>) {
       if (b == -1) return 0;

@@ -78,7 +78,8 @@ Status infer_broadcast_binary(const NodeView& node, std::vector<TensorInfo>& out
   if (node.op_type() != "Pow") {
     FS_ASSIGN_OR_RETURN(out_dtype, common_dtype(node, 0, 2));
   }
-  if (node.op_type() == "Mod" && node.attr_int("fmod", 0) == 0 &&
+  // Mod-28 defines fmod = 0 for floats (numpy.mod); earlier versions forbid it.
+  if (node.op_type() == "Mod" && node.attr_int("fmod", 0) == 0 && node.opset() < 28 &&
       (out_dtype == DType::kF32 || out_dtype == DType::kF64 || out_dtype == DType::kF16 ||
        out_dtype == DType::kBF16)) {
     return node.error(StatusCode::kInvalidArgument, "fmod must be 1 for floating-point inputs");

@@ -109,6 +109,7 @@ TEST(InferBroadcast, ModAndBitShift) {
                Shape{2, 3});
   expect_shape(infer("Mod", 13, {f32({2, 3}), f32({1})}, {attr_int("fmod", 1)}), DType::kF32, Shape{2, 3});
   expect_error(infer("Mod", 13, {f32({2, 3}), f32({1})}), StatusCode::kInvalidArgument, "fmod");
+  expect_shape(infer("Mod", 28, {f32({2, 3}), f32({1})}), DType::kF32, Shape{2, 3});
   expect_shape(infer("BitShift", 11, {known(DType::kU8, {4}), known(DType::kU8, {})}), DType::kU8, Shape{4});
   expect_error(infer("BitShift", 11, {known(DType::kU8, {4}), known(DType::kU8, {3})}),
                StatusCode::kInvalidArgument, "broadcast");

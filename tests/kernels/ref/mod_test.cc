@@ -112,8 +112,29 @@ TEST(RefMod, FloatFmodIsCFmod) {
                            f32({kNaN, kNaN, kNaN, -5.5f}, {4}), 0, 0));
 }
 
-// Shape inference refuses it too (tests/graph/infer_broadcast_test.cc); the
-// kernel checks on its own.
+// Mod-28: fmod = 0 on floats is numpy.mod (floored; a zero remainder takes
+// the divisor's sign; x mod +-inf is x when the signs agree, else +-inf).
+TEST(RefMod, FloatFlooredModFromOpset28MatchesNumpyMod) {
+  std::mt19937 rng(11);
+  const Tensor a = random_f32({3, 4}, rng, -10, 10), b = random_f32({4}, rng, 0.5, 3);
+  Tensor bneg = b.clone();
+  for (int64_t i = 0; i < 4; ++i) bneg.data<float>()[i] *= (i % 2) ? -1.f : 1.f;
+  Tensor want = Tensor::empty(DType::kF32, Shape{3, 4});
+  for (int64_t i = 0; i < 12; ++i) {
+    want.data<float>()[i] =
+        static_cast<float>(remainder_of<double>(a.data<float>()[i], bneg.data<float>()[i % 4], false));
+  }
+  EXPECT_TRUE(tensors_near(run1({.op_type = "Mod", .opset = 28}, {a, bneg}), want, 1e-5, 1e-5));
+  const Tensor got = run1({.op_type = "Mod", .opset = 28},
+                          {f32({0.f, -0.f, -3.f, 3.f, -1.f, 1.f, kInf, 1.f, kNaN}, {9}),
+                           f32({-2.f, 2.f, kInf, kInf, -kInf, -kInf, 2.f, 0.f, 2.f}, {9})});
+  EXPECT_TRUE(tensors_near(got, f32({-0.f, 0.f, kInf, 3.f, -1.f, -kInf, kNaN, kNaN, kNaN}, {9}), 0, 0));
+  EXPECT_TRUE(std::signbit(got.data<float>()[0]));
+  EXPECT_FALSE(std::signbit(got.data<float>()[1]));
+}
+
+// Before opset 28 shape inference refuses it too (tests/graph/infer_broadcast_test.cc);
+// the kernel checks on its own.
 TEST(RefMod, FloatWithoutFmodIsRejected) {
   std::vector<Tensor> out = {f32({0}, {1})};
   const Status s = run_ref_without_inference({.op_type = "Mod", .opset = 13}, {f32({1}, {1}), f32({2}, {1})}, out);
