@@ -8,6 +8,9 @@ PACKAGES=(
   libcli11-dev libspdlog-dev libfmt-dev libeigen3-dev libdnnl-dev ocl-icd-opencl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libstb-dev zlib1g-dev
+  libcpp-httplib-dev libssl-dev libsimdjson-dev
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  curl
   dataset-fashion-mnist
   clang libclang-rt-14-dev
   python3-venv python3-pip

@@ -3,8 +3,10 @@
 # Idempotent: safe to run repeatedly; a no-op once everything is installed.
 #
 # Python is only used for tools/ (model training, test-model and golden-data
-# generation, and the ONNX node tests that `make test` runs through
-# tests/conformance). The C++ build and the binary never need it.
+# generation), the ONNX node tests that `make test` runs through
+# tests/conformance, and the `fastserve serve` end-to-end tests in
+# tests/serve/e2e (requests, grpcio, grpcio-tools, pytest). The C++ build and
+# the binary never need it.
 #
 # The venv sees the system site-packages so it can use Debian's torch 1.13 /
 # torchvision 0.14 (python3-torch). Debian's torch is compiled against NumPy 1.x,
@@ -42,7 +44,12 @@ fi
     "numpy>=1.23.2,<2" \
     "ml_dtypes==0.5.4" \
     "onnx==1.23.2" \
-    "onnxruntime==1.32.0"
+    "onnxruntime==1.32.0" \
+    "requests==2.34.2" \
+    "grpcio==1.85.4" \
+    "grpcio-tools==1.85.4" \
+    "pytest==9.2.0" \
+    "protobuf==7.36.2"
 
 # Sanity check: everything imports and torch can exchange arrays with numpy.
 "$PY" - <<'PYEOF'

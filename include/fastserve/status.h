@@ -27,6 +27,7 @@ enum class StatusCode {
   kOutOfRange,        // index/size outside what is allowed
   kResourceExhausted, // allocation failure, queue full
   kUnavailable,       // not ready (serving)
+  kDeadlineExceeded,  // a request's time limit passed before it ran (serving)
   kInternal,          // a bug surfaced as a status rather than an abort
 };
 

@@ -26,6 +26,7 @@ int exit_code_for(StatusCode code) {
       return kExitUnsupported;
     case StatusCode::kResourceExhausted:
     case StatusCode::kUnavailable:
+    case StatusCode::kDeadlineExceeded:
     case StatusCode::kInternal:
       return kExitRuntime;
   }

@@ -33,6 +33,7 @@ TEST(Status, CodeNamesAreDistinctAndStable) {
   EXPECT_STREQ(status_code_name(StatusCode::kOutOfRange), "OUT_OF_RANGE");
   EXPECT_STREQ(status_code_name(StatusCode::kResourceExhausted), "RESOURCE_EXHAUSTED");
   EXPECT_STREQ(status_code_name(StatusCode::kUnavailable), "UNAVAILABLE");
+  EXPECT_STREQ(status_code_name(StatusCode::kDeadlineExceeded), "DEADLINE_EXCEEDED");
   EXPECT_STREQ(status_code_name(StatusCode::kInternal), "INTERNAL");
 }
 
