@@ -63,6 +63,7 @@ DynamicBatcher::DynamicBatcher(const ModelConfig& config, std::vector<std::uniqu
   const auto& db = config_.dynamic_batching;
   max_queue_size_ = db.max_queue_size > 0 ? db.max_queue_size : kDefaultMaxQueueSize;
   queues_.resize(std::max<uint32_t>(1, db.priority_levels));
+  busy_.assign(sessions_.size(), 0);
   for (size_t i = 0; i < sessions_.size(); ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
@@ -97,10 +98,34 @@ Result<std::future<Result<InferResponse>>> DynamicBatcher::submit(InferRequest r
   p->items = items;
   auto future = p->promise.get_future();
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     if (draining_) {
       if (draining) *draining = true;
       return Status(StatusCode::kUnavailable, "model '" + config_.name + "' is unloading");
+    }
+    // Nothing queued, an instance idle and no reason to wait for company:
+    // run on the caller's thread. The batch would be this request alone
+    // anyway, and the two thread hand-offs (to a worker and back) are most
+    // of the server's overhead on a small model.
+    const bool may_wait = db.enabled && config_.max_batch_size > 0 && db.max_queue_delay_us > 0;
+    if (queued_ == 0 && !may_wait) {
+      auto idle = std::find(busy_.begin(), busy_.end(), 0);
+      if (idle != busy_.end()) {
+        const size_t instance = static_cast<size_t>(idle - busy_.begin());
+        *idle = 1;
+        ++running_;
+        lock.unlock();
+        std::vector<PendingPtr> batch;
+        batch.push_back(std::move(p));
+        run_batch(*sessions_[instance], std::move(batch));
+        lock.lock();
+        busy_[instance] = 0;
+        --running_;
+        if (queued_ == 0 && running_ == 0) idle_cv_.notify_all();
+        lock.unlock();
+        cv_.notify_all();  // the instance's worker may have work queued meanwhile
+        return future;
+      }
     }
     if (queued_ >= max_queue_size_)
       return Status(StatusCode::kResourceExhausted, "model '" + config_.name + "': queue is full (" +
@@ -225,6 +250,10 @@ void DynamicBatcher::worker_loop(size_t instance) {
   std::unique_lock lock(mu_);
   for (;;) {
     if (stop_ && queued_ == 0) return;
+    if (busy_[instance]) {  // a caller runs on this instance's session (submit)
+      cv_.wait(lock);
+      continue;
+    }
     Clock::time_point wake_at;
     std::vector<PendingPtr> batch = take_batch_locked(Clock::now(), &wake_at);
     if (batch.empty()) {
@@ -236,9 +265,11 @@ void DynamicBatcher::worker_loop(size_t instance) {
       continue;
     }
     ++running_;
+    busy_[instance] = 1;
     lock.unlock();
     run_batch(session, std::move(batch));
     lock.lock();
+    busy_[instance] = 0;
     --running_;
     if (queued_ == 0 && running_ == 0) idle_cv_.notify_all();
   }

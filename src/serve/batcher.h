@@ -8,7 +8,9 @@
 // size, else when the oldest request has waited max_queue_delay (then
 // trimmed to the largest preferred size that fits, if any). Inputs are
 // concatenated along dim 0, run once, and the outputs split back per request.
-// Requests whose deadline passed are dropped before a batch forms.
+// Requests whose deadline passed are dropped before a batch forms. When
+// nothing is queued, an instance is idle and the policy would not wait, the
+// request runs at once on the calling thread (no hand-off to a worker).
 #pragma once
 
 #include <condition_variable>
@@ -94,6 +96,7 @@ class DynamicBatcher {
   std::vector<std::deque<PendingPtr>> queues_;  // index 0 = priority level 1 (highest)
   size_t queued_ = 0;
   size_t running_ = 0;
+  std::vector<char> busy_;  // per instance: a batch runs on its session (worker or inline caller)
   bool draining_ = false;
   bool stop_ = false;
   BatcherStats stats_;
