@@ -12,6 +12,7 @@
 
 #include "cli/bench_inputs.h"
 #include "cli/bench_report.h"
+#include "cli/bench_server.h"
 #include "cli/commands.h"
 #include "cli/npy_input.h"
 #include "cli/progress_bar.h"
@@ -158,7 +159,7 @@ Command add_bench_command(CLI::App& app) {
   auto opts = std::make_shared<BenchOptions>();
   CLI::App* sub =
       app.add_subcommand("bench", "Measure latency and throughput of a model, optionally per node");
-  sub->add_option("--model,-m", opts->model, "ONNX model file")->required();
+  sub->add_option("--model,-m", opts->model, "ONNX model file (with --server: the served model's name)")->required();
   sub->add_option("--batch,-b", opts->batches,
                   "Batch sizes, e.g. 1,8,32 (default: the model's fixed batch, else 1)")
       ->delimiter(',')
@@ -192,7 +193,14 @@ Command add_bench_command(CLI::App& app) {
       ->default_val(20);
   sub->add_flag("--quiet,-q", opts->quiet, "No progress bar");
   add_engine_options(*sub, opts->engine);
-  return {sub, [opts] { return run_bench(*opts); }};
+  // --server: load-test a running server instead (bench_server.h).
+  auto server = std::make_shared<ServerBenchFlags>();
+  add_server_bench_options(*sub, *server);
+  return {sub, [opts, server, sub] {
+            if (!server_bench_requested(*sub)) return run_bench(*opts);
+            return run_server_bench_command(
+                *sub, *server, SharedBenchFlags{opts->model, opts->batches, opts->duration_s, opts->json, opts->quiet});
+          }};
 }
 
 }  // namespace fastserve::cli
