@@ -10,7 +10,7 @@ PACKAGES=(
   libstb-dev zlib1g-dev
   libcpp-httplib-dev libssl-dev libsimdjson-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  curl
+  curl libb64-0d
   dataset-fashion-mnist
   clang libclang-rt-14-dev
   python3-venv python3-pip

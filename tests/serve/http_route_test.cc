@@ -104,6 +104,12 @@ TEST(HttpRoute, PercentDecodeSegment) {
   EXPECT_FALSE(percent_decode_segment("%", &out));
   EXPECT_FALSE(percent_decode_segment("%g1", &out));
   EXPECT_FALSE(percent_decode_segment("x%00", &out));
+  EXPECT_TRUE(percent_decode_segment("caf%C3%A9", &out));
+  EXPECT_EQ(out, "caf\xC3\xA9");
+  EXPECT_FALSE(percent_decode_segment("caf%C3", &out));      // truncated sequence
+  EXPECT_FALSE(percent_decode_segment("%C0%AF", &out));      // overlong '/'
+  EXPECT_FALSE(percent_decode_segment("%ED%A0%80", &out));   // surrogate
+  EXPECT_FALSE(percent_decode_segment("raw\xFF", &out));    // raw invalid byte
 }
 
 }  // namespace

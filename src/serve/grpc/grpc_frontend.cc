@@ -4,6 +4,7 @@
 // id, authentication, status mapping, trailing metadata and the access log.
 #include "serve/grpc/grpc_frontend.h"
 
+#include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
@@ -312,8 +313,22 @@ struct GrpcFrontend::Impl {
   bool stopped = false;
 };
 
+namespace {
+
+// gRPC's own messages (a failed TLS handshake, a broken connection) would go
+// to stderr in glog format; route them into the JSON log like everything else.
+void log_grpc_message(gpr_log_func_args* args) {
+  const LogLevel level = args->severity == GPR_LOG_SEVERITY_ERROR  ? LogLevel::kWarn
+                         : args->severity == GPR_LOG_SEVERITY_INFO ? LogLevel::kInfo
+                                                                   : LogLevel::kDebug;
+  log_event(level, std::string("grpc: ") + (args->message != nullptr ? args->message : ""));
+}
+
+}  // namespace
+
 Result<std::unique_ptr<GrpcFrontend>> GrpcFrontend::start(const GrpcOptions& options, ModelManager& manager,
                                                           ServerMetrics& metrics, Authenticator* auth) {
+  gpr_set_log_function(&log_grpc_message);
   if (options.port < 0 || options.port > 65535)
     return invalid_argument("gRPC port " + std::to_string(options.port) + " is outside 0..65535");
   if (options.host.empty()) return invalid_argument("gRPC host is empty");

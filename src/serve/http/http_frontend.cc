@@ -47,7 +47,7 @@ Result<std::unique_ptr<MetricsFrontend>> MetricsFrontend::start(const std::strin
   lo.what = "metrics";
   lo.host = host;
   lo.port = port;
-  lo.threads = 2;  // scrapers are few and polite
+  lo.threads = 4;  // scrapers are few; each keeps one connection (and thread) open
   lo.max_request_bytes = 1 << 16;
   FS_ASSIGN_OR_RETURN(std::unique_ptr<HttpListener> listener, HttpListener::create(lo));
   httplib::Server& server = listener->server();

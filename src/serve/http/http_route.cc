@@ -3,6 +3,8 @@
 
 #include <array>
 
+#include "serve/http/utf8.h"
+
 namespace fastserve::serve {
 
 namespace {
@@ -40,7 +42,7 @@ bool percent_decode_segment(std::string_view in, std::string* out) {
   out->clear();
   if (in.find('%') == std::string_view::npos) {
     out->assign(in);
-    return true;
+    return is_valid_utf8(*out);
   }
   out->reserve(in.size());
   for (size_t i = 0; i < in.size(); ++i) {
@@ -57,7 +59,8 @@ bool percent_decode_segment(std::string_view in, std::string* out) {
     out->push_back(c);
     i += 2;
   }
-  return true;
+  // Names end up in JSON answers and logs, which must be UTF-8.
+  return is_valid_utf8(*out);
 }
 
 Route match_route(std::string_view target) {

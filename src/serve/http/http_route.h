@@ -48,7 +48,7 @@ Route match_route(std::string_view target);
 const char* route_method(RouteKind kind);
 
 // Percent-decodes one path segment ('+' stays '+', as in paths); false on a
-// malformed escape or a decoded NUL.
+// malformed escape, a decoded NUL, or a result that is not valid UTF-8.
 bool percent_decode_segment(std::string_view in, std::string* out);
 
 }  // namespace fastserve::serve

@@ -16,6 +16,7 @@
 
 #include "serve/http/http_classify.h"
 #include "serve/http/http_route.h"
+#include "serve/http/utf8.h"
 #include "serve/http/v2_json.h"
 #include "serve/http/v2_server_json.h"
 #include "serve/model_config.h"
@@ -242,11 +243,19 @@ void HttpService::finish(HttpExchange& ex) {
     ex.res.set_header("Server-Timing",
                       fmt::format("queue;dur={:.3f}, compute;dur={:.3f}, total;dur={:.3f}", queue_ms, compute_ms, total_ms));
   }
-  const std::string peer = ex.req.remote_addr + ":" + std::to_string(ex.req.remote_port);
+  // No peer before cpp-httplib has parsed the request (its own errors).
+  const std::string peer =
+      ex.req.remote_addr.empty() ? std::string() : ex.req.remote_addr + ":" + std::to_string(ex.req.remote_port);
+  // Method and path are the client's bytes; the log is JSON, so UTF-8 only.
+  std::string method_fixed, path_fixed, error_fixed;
+  std::string_view method = ex.req.method, path = ex.req.path, error = ex.error;
+  if (!is_valid_utf8(method)) method = method_fixed = sanitize_utf8(method);
+  if (!is_valid_utf8(path)) path = path_fixed = sanitize_utf8(path);
+  if (!is_valid_utf8(error)) error = error_fixed = sanitize_utf8(error);
   AccessRecord rec;
   rec.protocol = "http";
-  rec.method = ex.req.method;
-  rec.path = ex.req.path;
+  rec.method = method;
+  rec.path = path;
   rec.request_id = id;
   rec.model = ex.route.model;
   rec.version = ex.version.empty() ? std::string_view(ex.route.version) : std::string_view(ex.version);
@@ -257,7 +266,7 @@ void HttpService::finish(HttpExchange& ex) {
   rec.compute_ms = compute_ms;
   rec.bytes_in = ex.body.size;
   rec.bytes_out = ex.res.body.size();
-  rec.error = ex.error;
+  rec.error = error;
   log_access(rec);
 }
 

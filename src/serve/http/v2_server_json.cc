@@ -5,6 +5,7 @@
 
 #include <charconv>
 
+#include "serve/http/utf8.h"
 #include "serve/request_log.h"
 
 #ifndef FASTSERVE_VERSION
@@ -73,7 +74,11 @@ std::string error_json(std::string_view message) {
   std::string out;
   out.reserve(message.size() + 16);
   out += "{\"error\":";
-  append_json_string(out, message);
+  if (is_valid_utf8(message)) {
+    append_json_string(out, message);
+  } else {
+    append_json_string(out, sanitize_utf8(message));
+  }
   out += '}';
   return out;
 }

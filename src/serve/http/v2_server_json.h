@@ -12,8 +12,11 @@
 
 namespace fastserve::serve {
 
-// {"error":"<message>"}: the body of every error answer.
+// {"error":"<message>"}: the body of every error answer. Bytes of the
+// message that are not valid UTF-8 (a client's raw path, say) become U+FFFD,
+// so the answer stays parseable JSON.
 std::string error_json(std::string_view message);
+
 
 // GET /v2: {"name":"fastserve","version":FASTSERVE_VERSION,"extensions":[...]},
 // listing only the extensions this server implements.
