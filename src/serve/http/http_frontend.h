@@ -42,7 +42,7 @@ namespace fastserve::serve {
 struct HttpOptions {
   std::string host = "0.0.0.0";
   int port = 8080;  // 0 = any free port (see port())
-  int threads = 0;  // worker threads; 0 = max(8, 4 * cores)
+  int threads = 0;  // worker threads; 0 = max(64, 8 * cores)
   size_t max_request_bytes = size_t{64} << 20;
   std::string tls_cert, tls_key;  // PEM files; both set = HTTPS, one alone is an error
 };

@@ -52,7 +52,9 @@ Result<std::unique_ptr<HttpListener>> HttpListener::create(const ListenerOptions
   }
 
   int threads = options.threads;
-  if (threads <= 0) threads = std::max(8, 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  // One worker per open connection (cpp-httplib's model): enough that clients
+  // with a connection each (perf_analyzer, a load balancer's pool) do not wait.
+  if (threads <= 0) threads = std::max(64, 8 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   // cpp-httplib's API: the factory returns a raw pointer the server owns and
   // deletes (the only raw new here, required by that interface).
   server->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };

@@ -32,7 +32,7 @@ struct ListenerOptions {
   std::string what = "HTTP";  // names the server in errors ("HTTP", "metrics")
   std::string host = "0.0.0.0";
   int port = 0;               // 0 = any free port
-  int threads = 0;            // 0 = max(8, 4 * cores)
+  int threads = 0;            // 0 = max(64, 8 * cores)
   size_t max_request_bytes = size_t{64} << 20;
   std::string tls_cert, tls_key;
 };
