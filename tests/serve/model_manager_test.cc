@@ -219,6 +219,43 @@ TEST(ModelManager, AFullQueueRejectsAndTheQueuedRequestStillRuns) {
   first.join();
 }
 
+TEST(ModelManager, AHigherPriorityRequestRunsBeforeAnOlderLowerOne) {
+  ScratchDir dir;
+  // A batch holds 4 items, so the 3-item low-priority request and the
+  // 2-item high-priority one cannot share one: whichever heads the queue runs first.
+  add_repo_model(dir.path(), "tiny",
+                 "max_batch_size: 4\ndynamic_batching { max_queue_delay_microseconds: 200000\n"
+                 "  priority_levels: 2 default_priority_level: 2 }\n",
+                 {1});
+  ManagerOptions o;
+  o.repository = dir.path().string();
+  o.threads = 1;
+  Fixture f(o);
+  ASSERT_TRUE(f.manager->load_all().ok());
+  std::atomic<int> order{0};
+  int low_done = 0, high_done = 0;
+  std::thread low([&] {
+    auto r = f.manager->infer(tiny_request("tiny", random_images(3, 1)));  // default level 2
+    EXPECT_TRUE(r.ok());
+    low_done = ++order;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  InferRequest high = tiny_request("tiny", random_images(2, 2));
+  high.priority = 1;
+  auto r = f.manager->infer(std::move(high));
+  ASSERT_TRUE(r.ok());
+  high_done = ++order;
+  low.join();
+  EXPECT_EQ(high_done, 1) << "the level-1 request should run first, though it came 50 ms later";
+  EXPECT_EQ(low_done, 2);
+
+  InferRequest bad = tiny_request("tiny", random_images(1, 3));
+  bad.priority = 3;
+  auto res = f.manager->infer(std::move(bad));
+  ASSERT_FALSE(res.ok());
+  EXPECT_NE(res.status().message().find("priority 3"), std::string::npos) << res.status().message();
+}
+
 TEST(ModelManager, ARequestPastItsTimeoutIsDroppedBeforeItRuns) {
   ScratchDir dir;
   add_repo_model(dir.path(), "tiny", "max_batch_size: 8\ndynamic_batching { max_queue_delay_microseconds: 200000 }\n",
