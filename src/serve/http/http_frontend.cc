@@ -34,7 +34,7 @@ int HttpFrontend::port() const { return listener_->port(); }
 
 void HttpFrontend::stop() {
   // The listener goes first: its workers call into the service.
-  if (listener_) listener_->stop();
+  if (listener_) listener_->stop([this] { service_->wait_written(2000); });
 }
 
 MetricsFrontend::MetricsFrontend(std::unique_ptr<HttpListener> listener) : listener_(std::move(listener)) {}

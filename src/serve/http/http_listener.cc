@@ -108,12 +108,15 @@ Status HttpListener::start() {
   return ok_status();
 }
 
-void HttpListener::stop() {
+void HttpListener::stop(const std::function<void()>& before_disconnect) {
   std::lock_guard<std::mutex> lock(stop_mu_);
   if (stopped_) return;
   stopped_ = true;
   if (!thread_.joinable()) return;
   server_->stop();
+  // Shutting down a connection's read side makes cpp-httplib see a closed
+  // peer and drop an answer it has not written yet: let those finish first.
+  if (before_disconnect) before_disconnect();
   // The accept loop exits at once, then joins its workers; a worker waiting
   // for the next request of a keep-alive connection would hold that join
   // for up to kKeepAliveSeconds. Shutting down the read side of the open

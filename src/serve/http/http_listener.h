@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -55,9 +56,10 @@ class HttpListener {
   // names host:port and the reason.
   Status start();
   int port() const { return port_; }
-  // Stops accepting, wakes connections idling in keep-alive, joins every
-  // worker. Idempotent; safe before start().
-  void stop();
+  // Stops accepting, runs `before_disconnect` (if any: the front end waits
+  // there for answers still being written), wakes connections idling in
+  // keep-alive, joins every worker. Idempotent; safe before start().
+  void stop(const std::function<void()>& before_disconnect = {});
 
  private:
   explicit HttpListener(ListenerOptions options, std::unique_ptr<httplib::Server> server);

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <exception>
 #include <string>
+#include <thread>
 #include <string_view>
 
 #include "serve/http/http_classify.h"
@@ -184,6 +185,10 @@ void HttpService::install(httplib::Server& server) {
         return handle_library_error(req, res) ? httplib::Server::HandlerResponse::Handled
                                               : httplib::Server::HandlerResponse::Unhandled;
       }));
+  // Runs once a response is written; ours all carry X-Request-ID (finish()).
+  server.set_logger([this](const httplib::Request&, const httplib::Response& res) {
+    if (res.has_header(kXRequestId)) unwritten_.fetch_sub(1);
+  });
   server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
     res.status = 500;
     res.set_content(error_json("internal error"), kJson.c_str());
@@ -236,6 +241,7 @@ void HttpService::finish(HttpExchange& ex) {
   const std::string id =
       choose_request_id(ex.protocol_id, header_view(ex.req, kXRequestId), header_view(ex.req, kTraceparent));
   ex.res.set_header(kXRequestId, id);
+  unwritten_.fetch_add(1);
   const double total_ms = ms_between(ex.start, Clock::now());
   const double queue_ms = static_cast<double>(ex.timing.queue_us) / 1000.0;
   const double compute_ms = static_cast<double>(ex.timing.compute_us) / 1000.0;
@@ -528,6 +534,11 @@ void HttpService::serve_repository(HttpExchange& ex) {
       fail(ex, 500, "route without a POST handler");
       return;
   }
+}
+
+void HttpService::wait_written(int64_t timeout_ms) const {
+  const auto until = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (unwritten_.load() > 0 && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 }  // namespace fastserve::serve

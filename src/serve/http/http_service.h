@@ -5,6 +5,8 @@
 // Internal to src/serve/http.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 
 #include "serve/auth.h"
@@ -34,6 +36,11 @@ class HttpService {
 
   // Registers the handlers on `server`.
   void install(httplib::Server& server);
+  // Waits until every answer this service has produced is written to its
+  // socket (cpp-httplib writes after the handler returns), or `timeout_ms`.
+  // Shutdown calls it before closing connections, so no finished request
+  // loses its answer.
+  void wait_written(int64_t timeout_ms) const;
 
  private:
   void dispatch(HttpExchange& ex, const httplib::ContentReader* reader);
@@ -52,6 +59,9 @@ class HttpService {
   Authenticator* auth_;
   size_t max_request_bytes_;
   std::unique_ptr<Classifier> classifier_;
+  // Answers finished (finish()) but not yet written (cpp-httplib's logger
+  // runs after the write): see wait_written().
+  std::atomic<int64_t> unwritten_{0};
 };
 
 }  // namespace fastserve::serve
