@@ -9,7 +9,7 @@ GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 MODEL ?= models/fashion_mnist_cnn.onnx
 IMAGE ?= models/samples/sample_0_ankle_boot.png
 
-.PHONY: run test deps build build-asan unit asan-test conformance conformance-data fuzz fuzz-long bench bench-gemm models golden zoo bench-peers clean
+.PHONY: run test deps build build-asan unit asan-test conformance conformance-data fuzz fuzz-long bench bench-gemm models golden zoo bench-peers bench-serve soak clean
 
 deps:
 	@tools/install_deps.sh
@@ -96,6 +96,21 @@ zoo:
 PEERS_ARGS ?=
 bench-peers: zoo build
 	.venv/bin/python bench/peers/bench_peers.py --fastserve-bin $(BUILD)/fastserve $(PEERS_ARGS)
+
+# `fastserve serve` throughput and latency, dynamic batching off vs on, measured with
+# `fastserve bench --server`; rewrites a section of docs/serving.md (not part of test).
+# e.g. make bench-serve SERVE_BENCH_ARGS="--duration 5 --rounds 1 --json serve.json"
+SERVE_BENCH_ARGS ?=
+bench-serve: zoo build
+	python3 bench/serve/serve_table.py --fastserve-bin $(BUILD)/fastserve --write docs/serving.md $(SERVE_BENCH_ARGS)
+
+# 10 minutes of mixed valid and invalid traffic against one `fastserve serve` (not part of test);
+# fails on RSS growth > 5%, a failed valid request, a 5xx / 2xx / hang for an invalid one, or a
+# crash. The venv's Python adds the gRPC cases. e.g. make soak SOAK_ARGS="--duration 60 --json soak.json"
+SOAK_ARGS ?=
+SOAK_PY ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,python3)
+soak: build
+	$(SOAK_PY) bench/serve/soak.py --fastserve-bin $(BUILD)/fastserve --duration 600 $(SOAK_ARGS)
 
 clean:
 	rm -rf build
