@@ -26,8 +26,9 @@ valid requests and failures, invalid requests by case and by answer, and whether
 alive and ready at the end. Exit code 0 only if RSS grew <= --max-rss-growth-pct, no valid
 request failed, every invalid request got an accepted answer (a 4xx, or for garbage, truncation
 and disconnects a connection close; never a 5xx, a 2xx or a hang), and the server never crashed
-(alive and ready at the end, exit code 0 on SIGTERM). The server runs with a fixed glibc mmap
-threshold (FIXED_MMAP_THRESHOLD below) unless --glibc-malloc-defaults. Standard library only.
+(alive and ready at the end, exit code 0 on SIGTERM). The server runs as shipped (it fixes
+glibc's mmap threshold itself, src/serve/server.cc); --fixed-mmap-threshold also sets it through
+the environment. Standard library only.
 """
 import argparse
 import array
@@ -56,7 +57,8 @@ MAX_CASE_EXAMPLES = 2   # badly answered requests kept per invalid case
 # bodies of ~1 MB come from per-thread arenas, and each HTTP worker keeps a few MB of them. That
 # is bounded, but it fills worker by worker over many minutes and reads as growth; it also hides
 # a real leak. A fixed threshold returns large blocks to the system when freed, so that RSS
-# follows what the server holds. --glibc-malloc-defaults measures the server as glibc runs it.
+# follows what the server holds. The server sets it itself (mallopt); --fixed-mmap-threshold
+# sets it through the environment too, for servers built before that.
 FIXED_MMAP_THRESHOLD = {"MALLOC_MMAP_THRESHOLD_": "131072"}
 
 
@@ -271,9 +273,9 @@ def parse_args(argv):
     ap.add_argument("--max-request-bytes", type=int, default=1 << 20, help="the server's --max-request-bytes")
     ap.add_argument("--request-timeout", type=float, default=20.0, help="no answer nor close in this long = a hang")
     ap.add_argument("--sample-seconds", type=float, default=2.0)
-    ap.add_argument("--glibc-malloc-defaults", action="store_true",
-                    help="run the server with glibc's malloc as is, without " + " ".join(
-                        f"{k}={v}" for k, v in FIXED_MMAP_THRESHOLD.items()) + " (see the top of this file)")
+    ap.add_argument("--fixed-mmap-threshold", action="store_true",
+                    help="also set " + " ".join(f"{k}={v}" for k, v in FIXED_MMAP_THRESHOLD.items()) +
+                    " in the server's environment (see the top of this file)")
     ap.add_argument("--max-rss-growth-pct", type=float, default=5.0)
     ap.add_argument("--no-grpc-cases", dest="grpc_cases", action="store_false",
                     help="skip the Python gRPC requests (skipped anyway without the grpc module)")
@@ -303,7 +305,7 @@ def run(args, workdir):
     # about what the load itself keeps open), and a case that gets an answer but no close (see
     # soak_cases.py) holds one for the 60 s keep-alive timeout.
     env = dict(os.environ)
-    if not args.glibc_malloc_defaults:
+    if args.fixed_mmap_threshold:
         env.update(FIXED_MMAP_THRESHOLD)
     server = sp.Server(args.fastserve_bin, workdir, "soak",
                        ["--model", f"{sc.TINY}={sp.TINY}", "--model-repository", repo, "--threads", "1",
@@ -386,7 +388,7 @@ def build_report(args, server, refs, tally, samples, crash, warm_s, alive, ready
         "fastserve": sp.fastserve_version(args.fastserve_bin), "cpu": sp.cpu_model(), "cpus": os.cpu_count(),
         "config": {k: v for k, v in vars(args).items()},
         "server_command": server.cmd,
-        "server_env": {} if args.glibc_malloc_defaults else FIXED_MMAP_THRESHOLD,
+        "server_env": FIXED_MMAP_THRESHOLD if args.fixed_mmap_threshold else {},
         "rss": rss,
         "valid": {"bench_requests": bench_requests, "bench_failures": bench_failures, "bench_errors": bench_errors,
                   "python_ok": py_ok, "python_failed": py_failed, "python_by_transport": tally.valid,
@@ -406,7 +408,7 @@ def build_report(args, server, refs, tally, samples, crash, warm_s, alive, ready
 
 def print_report(rep):
     rss = rep["rss"]
-    env = " ".join(f"{k}={v}" for k, v in rep["server_env"].items()) or "glibc malloc defaults"
+    env = " ".join(f"{k}={v}" for k, v in rep["server_env"].items()) or "none (the server fixes its mmap threshold itself)"
     out = [f"soak: {rep['fastserve']}; {rep['config']['duration']:.0f} s on {rep['cpu']} ({rep['cpus']} CPUs); "
            f"server with {env}"]
     if "error" in rss:
