@@ -34,6 +34,8 @@ size_t dtype_size(DType t);
 const char* dtype_name(DType t);
 // Triton/KServe v2 names: "FP32", "INT64", "BOOL", ...
 const char* dtype_v2_name(DType t);
+// Parses a v2 name ("FP32", ..., "BYTES" -> kString); kUndefined when unknown.
+DType dtype_from_v2_name(std::string_view name);
 // Parses an ONNX TensorProto.DataType value; kUndefined when unknown.
 DType dtype_from_onnx(int32_t onnx_type);
 // Whether tensors of this type can be stored and moved (all fixed-size types).

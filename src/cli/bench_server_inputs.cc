@@ -26,13 +26,6 @@ constexpr uint64_t kInputSeed = 0x5eed'0000'2024ULL;
 constexpr size_t kMaxRequestBytes = size_t{1} << 30;
 constexpr int64_t kMaxDim = int64_t{1} << 40;
 
-DType dtype_from_v2(std::string_view name) {
-  for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kF64, DType::kI8, DType::kI16, DType::kI32,
-                  DType::kI64, DType::kU8, DType::kU16, DType::kU32, DType::kU64, DType::kBool}) {
-    if (name == dtype_v2_name(t)) return t;
-  }
-  return DType::kUndefined;
-}
 
 template <typename T>
 void put(std::string& raw, size_t i, T v) {
@@ -150,8 +143,8 @@ Result<std::vector<BenchTensor>> make_server_inputs(const ModelSpec& model, int6
   size_t total_bytes = 0;
   for (size_t i = 0; i < model.inputs.size(); ++i) {
     const TensorSpec& in = model.inputs[i];
-    const DType dtype = dtype_from_v2(in.datatype);
-    if (dtype == DType::kUndefined)
+    const DType dtype = dtype_from_v2_name(in.datatype);
+    if (dtype == DType::kUndefined || dtype == DType::kString)
       return invalid_argument(fmt::format("input '{}': datatype '{}' cannot be filled with random numbers",
                                           in.name, in.datatype));
     BenchTensor t{in.name, in.datatype, {}, {}, {}};

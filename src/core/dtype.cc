@@ -71,6 +71,13 @@ const char* dtype_v2_name(DType t) {
   return "INVALID";
 }
 
+DType dtype_from_v2_name(std::string_view name) {
+  for (DType t : {DType::kF32, DType::kI64, DType::kI32, DType::kU8, DType::kI8, DType::kBool, DType::kF16,
+                  DType::kBF16, DType::kF64, DType::kI16, DType::kU16, DType::kU32, DType::kU64, DType::kString})
+    if (name == dtype_v2_name(t)) return t;
+  return DType::kUndefined;
+}
+
 DType dtype_from_onnx(int32_t onnx_type) {
   switch (onnx_type) {
     case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9:

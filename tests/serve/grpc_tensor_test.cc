@@ -53,12 +53,12 @@ void expect_error(const ModelInferRequest& r, StatusCode code, const std::vector
 
 TEST(GrpcTensor, DatatypeNamesMapToDtypes) {
   for (const TypeCase& c : kAllTypes) {
-    EXPECT_EQ(dtype_from_grpc_datatype(c.name), c.dtype) << c.name;
+    EXPECT_EQ(dtype_from_v2_name(c.name), c.dtype) << c.name;
     EXPECT_STREQ(dtype_v2_name(c.dtype), c.name);  // and back, as responses name them
   }
-  EXPECT_EQ(dtype_from_grpc_datatype("BYTES"), DType::kString);
-  EXPECT_EQ(dtype_from_grpc_datatype("fp32"), DType::kUndefined);
-  EXPECT_EQ(dtype_from_grpc_datatype(""), DType::kUndefined);
+  EXPECT_EQ(dtype_from_v2_name("BYTES"), DType::kString);
+  EXPECT_EQ(dtype_from_v2_name("fp32"), DType::kUndefined);
+  EXPECT_EQ(dtype_from_v2_name(""), DType::kUndefined);
 }
 
 TEST(GrpcTensor, DecodesRawInputsOfEveryDatatype) {

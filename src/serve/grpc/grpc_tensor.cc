@@ -136,7 +136,7 @@ Result<int64_t> element_count(const InputTensor& in) {
 Result<NamedTensor> decode_input(const InputTensor& in, const std::string* raw) {
   const std::string& name = in.name();
   if (in.datatype().empty()) return invalid_argument("input " + quoted(name) + ": datatype is missing");
-  const DType dtype = dtype_from_grpc_datatype(in.datatype());
+  const DType dtype = dtype_from_v2_name(in.datatype());
   if (dtype == DType::kString)
     return unsupported("input " + quoted(name) +
                        ": datatype BYTES is not supported (FastServe serves fixed-size tensors only)");
@@ -231,23 +231,6 @@ Result<uint64_t> unsigned_param(const std::string& key, const InferParameter& p,
 
 }  // namespace
 
-DType dtype_from_grpc_datatype(std::string_view t) {
-  if (t == "BOOL") return DType::kBool;
-  if (t == "UINT8") return DType::kU8;
-  if (t == "UINT16") return DType::kU16;
-  if (t == "UINT32") return DType::kU32;
-  if (t == "UINT64") return DType::kU64;
-  if (t == "INT8") return DType::kI8;
-  if (t == "INT16") return DType::kI16;
-  if (t == "INT32") return DType::kI32;
-  if (t == "INT64") return DType::kI64;
-  if (t == "FP16") return DType::kF16;
-  if (t == "BF16") return DType::kBF16;
-  if (t == "FP32") return DType::kF32;
-  if (t == "FP64") return DType::kF64;
-  if (t == "BYTES") return DType::kString;
-  return DType::kUndefined;
-}
 
 Result<InferRequest> infer_request_from_proto(const inference::ModelInferRequest& request) {
   InferRequest out;

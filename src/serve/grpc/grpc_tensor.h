@@ -20,10 +20,6 @@
 
 namespace fastserve::serve {
 
-// The v2 datatype names ("BOOL", "UINT8".."UINT64", "INT8".."INT64", "FP16",
-// "BF16", "FP32", "FP64") -> DType; "BYTES" -> kString (recognised so the
-// error can say it is unsupported); anything else -> kUndefined.
-DType dtype_from_grpc_datatype(std::string_view datatype);
 
 // Decodes a ModelInferRequest: model, version, id, inputs (copied into
 // aligned tensors), requested outputs and the "priority" (uint64 or int64,

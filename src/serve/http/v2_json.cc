@@ -501,17 +501,6 @@ Status decode_root(element root, const InferBody& body, DecodedInferRequest* out
 
 }  // namespace
 
-DType dtype_from_v2_name(std::string_view name) {
-  static constexpr std::pair<std::string_view, DType> kNames[] = {
-      {"FP32", DType::kF32},   {"INT64", DType::kI64},   {"INT32", DType::kI32}, {"UINT8", DType::kU8},
-      {"INT8", DType::kI8},    {"BOOL", DType::kBool},   {"FP16", DType::kF16},  {"BF16", DType::kBF16},
-      {"FP64", DType::kF64},   {"INT16", DType::kI16},   {"UINT16", DType::kU16}, {"UINT32", DType::kU32},
-      {"UINT64", DType::kU64},
-  };
-  for (const auto& [n, t] : kNames)
-    if (n == name) return t;
-  return DType::kUndefined;
-}
 
 Result<size_t> parse_inference_header_length(std::string_view value, size_t body_size) {
   if (value.empty() || value.size() > 19) return bad("Inference-Header-Content-Length must be a decimal byte count");

@@ -87,7 +87,5 @@ bool output_is_binary(const DecodedInferRequest& options, std::string_view name)
 Status encode_infer_response(const InferResponse& response, const DecodedInferRequest& options,
                              std::string* out, size_t* json_size);
 
-// Parses v2 datatype names ("FP32") as requests spell them; kUndefined when unknown.
-DType dtype_from_v2_name(std::string_view name);
 
 }  // namespace fastserve::serve
