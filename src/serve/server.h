@@ -15,7 +15,7 @@ struct ServeOptions {
   std::string host = "0.0.0.0";
   int http_port = 8080;
   int grpc_port = 8001;     // -1 = no gRPC
-  int metrics_port = 8002;  // -1 = no metrics server (GET /metrics is also on the HTTP port)
+  int metrics_port = 8002;  // -1 = no metrics server (GET /metrics is served on this port only)
   std::string repository;
   std::vector<std::pair<std::string, std::string>> models;  // --model NAME=PATH
   int threads = 0;           // intra-op threads per model instance (0 = cores / instances)
