@@ -77,7 +77,7 @@ DynamicBatcher::~DynamicBatcher() {
   for (auto& w : workers_) w.join();
 }
 
-Result<std::future<Result<InferResponse>>> DynamicBatcher::submit(InferRequest request, int64_t items,
+Result<std::future<Result<InferResponse>>> DynamicBatcher::submit(InferRequest&& request, int64_t items,
                                                                    bool* draining) {
   auto p = std::make_unique<Pending>();
   const auto& db = config_.dynamic_batching;
@@ -94,7 +94,6 @@ Result<std::future<Result<InferResponse>>> DynamicBatcher::submit(InferRequest r
                                                       std::to_string(queues_.size()));
     level = prio - 1;
   }
-  p->request = std::move(request);
   p->items = items;
   auto future = p->promise.get_future();
   {
@@ -103,6 +102,11 @@ Result<std::future<Result<InferResponse>>> DynamicBatcher::submit(InferRequest r
       if (draining) *draining = true;
       return Status(StatusCode::kUnavailable, "model '" + config_.name + "' is unloading");
     }
+    if (queued_ >= max_queue_size_)
+      return Status(StatusCode::kResourceExhausted, "model '" + config_.name + "': queue is full (" +
+                                                        std::to_string(max_queue_size_) + " requests)");
+    // Admitted: only now is the request taken (a rejected one stays the caller's).
+    p->request = std::move(request);
     // Nothing queued, an instance idle and no reason to wait for company:
     // run on the caller's thread. The batch would be this request alone
     // anyway, and the two thread hand-offs (to a worker and back) are most
@@ -127,9 +131,6 @@ Result<std::future<Result<InferResponse>>> DynamicBatcher::submit(InferRequest r
         return future;
       }
     }
-    if (queued_ >= max_queue_size_)
-      return Status(StatusCode::kResourceExhausted, "model '" + config_.name + "': queue is full (" +
-                                                        std::to_string(max_queue_size_) + " requests)");
     queues_[level].push_back(std::move(p));
     ++queued_;
     if (metrics_.pending) metrics_.pending->inc();

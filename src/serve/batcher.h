@@ -57,8 +57,9 @@ class DynamicBatcher {
   // Queues a validated request and returns the future of its response.
   // `items` is its batch-dim size (1 when max_batch_size is 0). Errors now:
   // kResourceExhausted (queue full), kUnavailable (draining; `*draining` set
-  // so the caller can retry on a newer version).
-  Result<std::future<Result<InferResponse>>> submit(InferRequest request, int64_t items, bool* draining);
+  // so the caller can retry on a newer version). `request` is moved from
+  // only when it is admitted: on an error the caller still holds it.
+  Result<std::future<Result<InferResponse>>> submit(InferRequest&& request, int64_t items, bool* draining);
 
   // Stops admitting; the queued requests still run. Returns at once.
   void begin_drain();

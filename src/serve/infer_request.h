@@ -16,6 +16,12 @@ namespace fastserve::serve {
 
 using Clock = std::chrono::steady_clock;
 
+// Protocol extensions both front ends list in the server metadata (GET /v2,
+// ServerMetadata): what is implemented, the same over HTTP and gRPC.
+inline constexpr const char* kServerExtensions[] = {
+    "binary_tensor_data", "model_configuration", "statistics", "model_repository", "schedule_policy", "parameters",
+};
+
 struct InferRequest {
   std::string id;        // the client's request id ("" = none); echoed in the response
   std::string model;     // model name

@@ -426,24 +426,20 @@ Result<InferResponse> ModelManager::infer(InferRequest request) const {
   const Clock::time_point arrival = request.arrival;
   // A version swap may drain the batcher we picked before we queue on it;
   // then the new set is installed already, and we retry there.
+  const std::string asked_version = request.version;
   for (int attempt = 0;; ++attempt) {
-    FS_ASSIGN_OR_RETURN(auto m, impl_->resolve(request.model, request.version));
-    InferRequest r = attempt == 0 ? std::move(request) : request;
-    auto items = validate_request(*m, r);
+    FS_ASSIGN_OR_RETURN(auto m, impl_->resolve(request.model, asked_version));
+    auto items = validate_request(*m, request);
     if (!items.ok()) {
       if (m->metrics.failure_rejected) m->metrics.failure_rejected->inc();
       return items.status();
     }
-    if (r.version.empty()) r.version = m->version;
-    InferRequest keep;
-    if (attempt < 3) keep = r;  // handles only: tensors are shared, not copied
+    request.version = asked_version.empty() ? m->version : asked_version;
     bool draining = false;
-    auto future = m->batcher->submit(std::move(r), items.value(), &draining);
+    // A rejected request is not moved from (submit's contract): the retry reuses it.
+    auto future = m->batcher->submit(std::move(request), items.value(), &draining);
     if (!future.ok()) {
-      if (draining && attempt < 3) {
-        request = std::move(keep);
-        continue;
-      }
+      if (draining && attempt < 3) continue;
       Counter* c = future.status().code() == StatusCode::kResourceExhausted ? m->metrics.failure_rejected
                                                                            : m->metrics.failure_unavailable;
       if (c) c->inc();

@@ -112,6 +112,9 @@ TEST_F(GrpcFrontendTest, ServerMetadataNamesFastServe) {
   EXPECT_EQ(r.name(), "fastserve");
   EXPECT_EQ(r.version(), FASTSERVE_VERSION);
   EXPECT_GT(r.extensions_size(), 0);
+  // The same list GET /v2 answers with (kServerExtensions, infer_request.h).
+  ASSERT_EQ(static_cast<size_t>(r.extensions_size()), std::size(kServerExtensions));
+  for (size_t i = 0; i < std::size(kServerExtensions); ++i) EXPECT_EQ(r.extensions(static_cast<int>(i)), kServerExtensions[i]);
 }
 
 TEST_F(GrpcFrontendTest, ModelReadyAndMetadataDescribeTinyCnn) {

@@ -32,11 +32,6 @@ namespace fastserve::serve {
 
 namespace {
 
-// What the server metadata lists; the same set the HTTP front end reports.
-constexpr const char* kServerExtensions[] = {
-    "model_repository", "model_configuration", "schedule_policy", "statistics", "parameters", "binary_tensor_data",
-};
-
 constexpr auto kShutdownGrace = std::chrono::seconds(10);
 
 double ms_between(Clock::time_point a, Clock::time_point b) {

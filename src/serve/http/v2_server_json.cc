@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <charconv>
+#include <iterator>
 
 #include "serve/http/utf8.h"
 #include "serve/request_log.h"
@@ -84,11 +85,13 @@ std::string error_json(std::string_view message) {
 }
 
 std::string server_metadata_json() {
-  // Only what is implemented: binary tensors, /config, /stats, the
-  // repository routes, and priority/timeout request parameters.
-  return std::string("{\"name\":\"fastserve\",\"version\":\"") + FASTSERVE_VERSION +
-         "\",\"extensions\":[\"binary_tensor_data\",\"model_configuration\",\"statistics\","
-         "\"model_repository\",\"schedule_policy\"]}";
+  std::string out = std::string("{\"name\":\"fastserve\",\"version\":\"") + FASTSERVE_VERSION + "\",\"extensions\":[";
+  for (size_t i = 0; i < std::size(kServerExtensions); ++i) {
+    if (i > 0) out += ',';
+    append_json_string(out, kServerExtensions[i]);
+  }
+  out += "]}";
+  return out;
 }
 
 std::string model_metadata_json(const ModelMetadata& m) {
