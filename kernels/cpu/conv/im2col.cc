@@ -58,86 +58,132 @@ bool needs_padding(const Conv2dPlan& p) {
          padded_extent(p.w, 0, p.ow, p.kw, p.stride_w, p.dilation_w) > p.w;
 }
 
+// Floats of one row of the padded copy: wp, or stride_w phases of
+// ceil(wp / stride_w) when split by phase.
+int64_t padded_row_floats(const Conv2dPlan& p, int64_t wp) {
+  if (p.stride_w <= 1) return wp;
+  return p.stride_w * ((wp + p.stride_w - 1) / p.stride_w);
+}
+
 }  // namespace
 
 int64_t im2col_padded_floats(const Conv2dPlan& p) {
   if (!needs_padding(p)) return 0;
-  return p.cg() * padded_extent(p.h, p.pad_top, p.oh, p.kh, p.stride_h, p.dilation_h) *
-         padded_extent(p.w, p.pad_left, p.ow, p.kw, p.stride_w, p.dilation_w);
+  const int64_t wp = padded_extent(p.w, p.pad_left, p.ow, p.kw, p.stride_w, p.dilation_w);
+  return p.cg() * padded_extent(p.h, p.pad_top, p.oh, p.kh, p.stride_h, p.dilation_h) * padded_row_floats(p, wp);
 }
 
 Im2colInput im2col_input(const Conv2dPlan& p, const float* x_group, float* buffer, ThreadPool* pool) {
   if (!needs_padding(p)) return Im2colInput{x_group, p.h * p.w, p.w};
   const int64_t hp = padded_extent(p.h, p.pad_top, p.oh, p.kh, p.stride_h, p.dilation_h);
   const int64_t wp = padded_extent(p.w, p.pad_left, p.ow, p.kw, p.stride_w, p.dilation_w);
+  const int64_t row_floats = padded_row_floats(p, wp);
+  const int64_t sw = p.stride_w;
+  const int64_t phase_width = sw > 1 ? row_floats / sw : 0;
   // Each element written once: zero rows above and below, and zero margins
-  // around each copied row.
+  // around each copied row (or, split by phase, each phase of the row).
   auto pad_channels = [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
-      float* dst = buffer + c * hp * wp;
+      float* dst = buffer + c * hp * row_floats;
       const float* src = x_group + c * p.h * p.w;
-      std::fill(dst, dst + p.pad_top * wp, 0.f);
+      std::fill(dst, dst + p.pad_top * row_floats, 0.f);
       for (int64_t y = 0; y < p.h; ++y) {
-        float* row = dst + (p.pad_top + y) * wp;
-        std::fill(row, row + p.pad_left, 0.f);
-        std::memcpy(row + p.pad_left, src + y * p.w, static_cast<size_t>(p.w) * sizeof(float));
-        std::fill(row + p.pad_left + p.w, row + wp, 0.f);
+        float* row = dst + (p.pad_top + y) * row_floats;
+        const float* in = src + y * p.w;
+        if (phase_width == 0) {
+          std::fill(row, row + p.pad_left, 0.f);
+          std::memcpy(row + p.pad_left, in, static_cast<size_t>(p.w) * sizeof(float));
+          std::fill(row + p.pad_left + p.w, row + wp, 0.f);
+          continue;
+        }
+        for (int64_t f = 0; f < sw; ++f) {
+          float* out = row + f * phase_width;
+          for (int64_t j = 0; j < phase_width; ++j) {
+            const int64_t x = j * sw + f - p.pad_left;
+            out[j] = x >= 0 && x < p.w ? in[x] : 0.f;
+          }
+        }
       }
-      std::fill(dst + (p.pad_top + p.h) * wp, dst + hp * wp, 0.f);
+      std::fill(dst + (p.pad_top + p.h) * row_floats, dst + hp * row_floats, 0.f);
     }
   };
   if (pool != nullptr) {
-    pool->parallel_for(p.cg(), std::max<int64_t>(1, 16384 / std::max<int64_t>(1, hp * wp)), pad_channels);
+    pool->parallel_for(p.cg(), std::max<int64_t>(1, 16384 / std::max<int64_t>(1, hp * row_floats)), pad_channels);
   } else {
     pad_channels(0, p.cg());
   }
-  return Im2colInput{buffer, hp * wp, wp};
+  Im2colInput in{buffer, hp * row_floats, row_floats};
+  in.phase_width = phase_width;
+  return in;
 }
 
 void im2col_pack_panels(const Conv2dPlan& p, const Im2colInput& in, int64_t nr, int64_t panel_begin,
                         int64_t panel_end, float* dst) {
   if (p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 && p.pad_left == 0 &&
-      p.oh == p.h && p.ow == p.w) {
+      p.oh == p.h && p.ow == p.w && in.images == 1) {
     pack_pointwise_panels(p, in.data, nr, panel_begin, panel_end, dst);
     return;
   }
   // Every tap lies inside `in` (padded when the conv pads), so a panel's
-  // rows are gathers through one table of column offsets, the same for
-  // every channel and tap: base[q] is where output column q's window starts.
-  // A plain copy when the panel's columns are adjacent input pixels.
-  // (Walking output rows per channel and tap, with bounds tests, cost more
-  // than the copy itself: panels are 8-32 columns, so runs are short.)
+  // rows are copies through one list of source runs, the same for every
+  // channel and tap: output columns whose windows start at adjacent floats
+  // (one output row, or a whole panel at stride 1 without padding) form one
+  // run. When no two are adjacent (a strided conv read in place), a gather
+  // through the column offsets is cheaper than runs of one.
   const int64_t taps = p.kh * p.kw;
   const int64_t k_total = p.cg() * taps;
-  const int64_t n_total = p.oh * p.ow;
+  const int64_t pixels = p.oh * p.ow;
+  const int64_t n_total = pixels * in.images;
+  const int64_t col_step = in.phase_width > 0 ? 1 : p.stride_w;
+  struct Run {
+    int64_t col, len, src;
+  };
   thread_local std::vector<int64_t> base;
+  thread_local std::vector<Run> runs;
+  thread_local std::vector<int64_t> tap_offset;
   base.resize(static_cast<size_t>(nr));
+  tap_offset.resize(static_cast<size_t>(taps));
+  for (int64_t ki = 0; ki < p.kh; ++ki) {
+    for (int64_t kj = 0; kj < p.kw; ++kj) {
+      const int64_t x = kj * p.dilation_w;
+      const int64_t col = in.phase_width > 0 ? (x % p.stride_w) * in.phase_width + x / p.stride_w : x;
+      tap_offset[static_cast<size_t>(ki * p.kw + kj)] = ki * p.dilation_h * in.row + col;
+    }
+  }
   for (int64_t panel = panel_begin; panel < panel_end; ++panel) {
     float* out = dst + (panel - panel_begin) * nr * k_total;
     const int64_t j0 = panel * nr;
     const int64_t cols = std::min(nr, n_total - j0);
-    bool contiguous = true;
-    for (int64_t q = 0, oy = j0 / p.ow, ox = j0 % p.ow; q < cols; ++q) {
-      base[static_cast<size_t>(q)] = oy * p.stride_h * in.row + ox * p.stride_w;
-      contiguous = contiguous && (q == 0 || base[static_cast<size_t>(q)] == base[static_cast<size_t>(q - 1)] + 1);
+    runs.clear();
+    int64_t img = j0 / pixels;
+    for (int64_t q = 0, oy = (j0 % pixels) / p.ow, ox = j0 % p.ow; q < cols; ++q) {
+      const int64_t b = img * in.image + oy * p.stride_h * in.row + ox * col_step;
+      base[static_cast<size_t>(q)] = b;
+      if (!runs.empty() && runs.back().src + runs.back().len == b) {
+        ++runs.back().len;
+      } else {
+        runs.push_back(Run{q, 1, b});
+      }
       if (++ox == p.ow) {
         ox = 0;
-        ++oy;
+        if (++oy == p.oh) {
+          oy = 0;
+          ++img;
+        }
       }
     }
+    const bool gather = static_cast<int64_t>(runs.size()) * 2 > cols;
     const int64_t* b = base.data();
     float* row = out;
     for (int64_t c = 0; c < p.cg(); ++c) {
-      for (int64_t ki = 0; ki < p.kh; ++ki) {
-        for (int64_t kj = 0; kj < p.kw; ++kj, row += nr) {
-          const float* src = in.data + c * in.plane + ki * p.dilation_h * in.row + kj * p.dilation_w;
-          if (contiguous) {
-            copy_run(row, src + b[0], cols);
-          } else {
-            for (int64_t q = 0; q < cols; ++q) row[q] = src[b[q]];
-          }
-          zero_run(row + cols, nr - cols);
+      for (int64_t t = 0; t < taps; ++t, row += nr) {
+        const float* src = in.data + c * in.plane + tap_offset[static_cast<size_t>(t)];
+        if (gather) {
+          for (int64_t q = 0; q < cols; ++q) row[q] = src[b[q]];
+        } else {
+          for (const Run& r : runs) copy_run(row + r.col, src + r.src, r.len);
         }
+        zero_run(row + cols, nr - cols);
       }
     }
   }

@@ -15,9 +15,22 @@ namespace fastserve {
 //   data[c*plane + (y*sh + ki*dh)*row + x*sw + kj*dw],
 // always inside: either a zero-padded copy (im2col_input writes it when the
 // conv pads, or its windows reach past the input) or the input itself.
+//
+// When the conv strides along W and pads, the copy is split by column phase
+// (phase_width > 0): padded column x of a row lives at
+// (x % stride_w) * phase_width + x / stride_w, so the taps of adjacent
+// output pixels are adjacent floats and panels are filled by copies, not
+// gathers (a stride-2 conv's im2col, e.g. ResNet's 7x7 stem, was a scalar
+// gather per element).
+//
+// `images` > 1 makes B the columns of that many images side by side (a
+// batch folded into the GEMM's N, so small images still fill whole panels):
+// image i's source starts at data + i*image.
 struct Im2colInput {
   const float* data = nullptr;
   int64_t plane = 0, row = 0;
+  int64_t phase_width = 0;
+  int64_t image = 0, images = 1;
 };
 
 // Floats of the padded copy of one image-group's cg planes (0: none needed).
@@ -28,7 +41,8 @@ int64_t im2col_padded_floats(const Conv2dPlan& p);
 Im2colInput im2col_input(const Conv2dPlan& p, const float* x_group, float* buffer, ThreadPool* pool);
 
 // The logical B matrix is K x N with K = cg*kh*kw (rows ordered c, ki, kj,
-// matching the weight layout) and N = oh*ow;
+// matching the weight layout) and N = oh*ow (times in.images, column
+// i*oh*ow + q being output pixel q of image i);
 // B[(c,ki,kj)][(y,x)] = x[c][y*sh - pt + ki*dh][x*sw - pl + kj*dw], 0
 // outside the input. Writes panels [panel_begin, panel_end) of nr columns
 // each, panel p at dst + (p - panel_begin)*nr*K (so a caller can fill a

@@ -77,11 +77,31 @@ TEST(FusedConvCpu, Im2colEveryActivationAndResidual) {
   check_fused({"im2col", {1, 5, 9, 11}, {7, 5, 3, 3}, {attr_ints("pads", {1, 0, 2, 1}), attr_ints("strides", {2, 1})}});
 }
 
+// A batch of small images is one GEMM with the images side by side
+// (conv.cc, kFoldBelowPixels): panels and task blocks that straddle two
+// images, Z gathered and Y scattered per image; strided and padded inputs
+// split by column phase (im2col.h).
+TEST(FusedConvCpu, Im2colFoldedBatchEveryActivationAndResidual) {
+  // 7x7 outputs, 5 images: 245 columns, 32-wide panels cross images.
+  check_fused({"im2col", {5, 24, 7, 7}, {40, 24, 3, 3}, {attr_ints("pads", {1, 1, 1, 1}), attr_ints("dilations", {1, 2}),
+                                                        attr_ints("strides", {1, 1})}});
+  // Stride 2 with pads (phase-split copy of every image), groups.
+  check_fused({"im2col", {3, 12, 15, 13}, {18, 6, 3, 3}, {attr_int("group", 2), attr_ints("pads", {1, 1, 1, 1}),
+                                                         attr_ints("strides", {2, 2})}});
+  // Stem-like 7x7 stride 2 pad 3, odd width; large enough output not to fold.
+  check_fused({"im2col", {2, 3, 37, 35}, {16, 3, 7, 7}, {attr_ints("pads", {3, 3, 3, 3}), attr_ints("strides", {2, 2})}});
+  // Stride 3 along W only, dilation 2.
+  check_fused({"im2col", {2, 4, 9, 26}, {8, 4, 3, 3}, {attr_ints("pads", {0, 2, 1, 1}), attr_ints("strides", {1, 3}),
+                                                      attr_ints("dilations", {2, 2})}});
+}
+
 TEST(FusedConvCpu, OneByOneEveryActivationAndResidual) {
   check_fused({"1x1", {1, 20, 16, 18}, {24, 20, 1, 1}, {}});  // direct, column split
   check_fused({"1x1", {2, 64, 7, 7}, {96, 64, 1, 1}, {}});    // direct, channel split (shared packed B)
   check_fused({"1x1", {1, 32, 30, 30}, {40, 32, 1, 1}, {attr_ints("strides", {2, 2})}});  // gathered
   check_fused({"1x1", {1, 4, 6, 5}, {6, 4, 1, 1}, {attr_ints("pads", {1, 0, 0, 1})}});  // padded: gathered
+  check_fused({"1x1", {3, 40, 9, 9}, {24, 40, 1, 1}, {}});    // batch folded, plain input as B
+  check_fused({"1x1", {4, 16, 13, 11}, {32, 16, 1, 1}, {attr_ints("strides", {2, 2})}});  // folded, gathered
 }
 
 TEST(FusedConvCpu, WinogradEveryActivationAndResidual) {
