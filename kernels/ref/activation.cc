@@ -226,6 +226,13 @@ void register_ref_activation_kernels(KernelRegistry& r) {
            .prepare = a.prepare,
            .run = a.f64});
   }
+  // fastserve.FusedGelu (passes/fuse_gelu.cc): ONNX Gelu for older opsets.
+  r.add({.name = "fused_gelu_f32__ref",
+         .op_type = "FusedGelu",
+         .domain = "fastserve",
+         .dtype = DType::kF32,
+         .prepare = prepare_gelu,
+         .run = run_gelu<float>});
   // PRelu broadcasts its slope unidirectionally since opset 7; integer types
   // since 16.
   r.add({.name = "prelu_f32__ref",

@@ -1,8 +1,12 @@
 // matmul_f32__ref: reference MatMul with numpy.matmul semantics, FP32:
 // 1-D operands are promoted (A to a row, B to a column) and the added dim is
-// dropped; the batch dims broadcast.
+// dropped; the batch dims broadcast. fused_matmul_f32__ref:
+// fastserve.FusedMatMul, the same product, + bias per column, then the
+// activation.
+#include <string>
 #include <vector>
 
+#include "graph/fused_activation.h"
 #include "kernels/ref/nn_ref.h"
 
 namespace fastserve {
@@ -53,10 +57,35 @@ Status run_matmul_ref(const KernelContext& ctx) {
   return ok_status();
 }
 
+Status run_fused_matmul_ref(const KernelContext& ctx) {
+  FS_ASSIGN_OR_RETURN(FusedActivation act, parse_fused_activation(ctx.node));
+  Tensor& y = *ctx.outputs[0];
+  matmul_f32_ref(*ctx.inputs[0], *ctx.inputs[1], y);
+  float* yd = y.data<float>();
+  const int64_t total = y.numel();
+  if (ctx.inputs.size() > 2 && ctx.inputs[2] != nullptr) {
+    const Tensor& bias = *ctx.inputs[2];
+    const int64_t n = y.rank() == 0 ? 1 : y.dim(static_cast<int>(y.rank()) - 1);
+    if (bias.dtype() != DType::kF32 || bias.rank() != 1 || bias.dim(0) != n || ctx.inputs[1]->rank() < 2) {
+      return ctx.node.error(StatusCode::kInvalidArgument,
+                            "bias is " + bias.to_string() + ", want float32 [" + std::to_string(n) + "]");
+    }
+    const float* bd = bias.data<float>();
+    for (int64_t i = 0; i < total; ++i) yd[i] += bd[i % n];
+  }
+  apply_fused_activation(act, yd, total);
+  return ok_status();
+}
+
 }  // namespace
 
 void register_ref_matmul_kernels(KernelRegistry& r) {
   r.add(KernelDesc{.name = "matmul_f32__ref", .op_type = "MatMul", .dtype = DType::kF32, .run = &run_matmul_ref});
+  r.add(KernelDesc{.name = "fused_matmul_f32__ref",
+                   .op_type = "FusedMatMul",
+                   .domain = "fastserve",
+                   .dtype = DType::kF32,
+                   .run = &run_fused_matmul_ref});
 }
 
 }  // namespace fastserve

@@ -63,6 +63,15 @@ int64_t count_flops(const Node& n, const NodeShapes& s) {
     const Attribute* act = n.attr("activation");
     return conv + (has_input(n, 3) ? y->numel() : 0) + (act != nullptr && !act->s.empty() ? y->numel() : 0);
   }
+  if (n.domain == kFastServeDomain && op == "FusedMatMul") {
+    // The product, plus one per output element for the bias and the activation.
+    const Shape* a = s.input(0);
+    const Shape* y = s.output(0);
+    if (!a || !y || a->rank() == 0) return -1;
+    const Attribute* act = n.attr("activation");
+    return 2 * y->numel() * (*a)[a->rank() - 1] + (has_input(n, 2) ? y->numel() : 0) +
+           (act != nullptr && !act->s.empty() ? y->numel() : 0);
+  }
   if (!n.domain.empty()) return 0;
   if (op == "Conv" || op == "ConvTranspose") return conv_flops(n, s, op == "ConvTranspose");
   if (op == "Gemm") {

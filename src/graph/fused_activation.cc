@@ -14,7 +14,7 @@ struct ActivationName {
   int params;
 };
 
-constexpr std::array<ActivationName, 7> kActivations = {{
+constexpr std::array<ActivationName, 9> kActivations = {{
     {FusedActivationKind::kRelu, "Relu", 0},
     {FusedActivationKind::kClip, "Clip", 2},
     {FusedActivationKind::kLeakyRelu, "LeakyRelu", 1},
@@ -22,6 +22,8 @@ constexpr std::array<ActivationName, 7> kActivations = {{
     {FusedActivationKind::kTanh, "Tanh", 0},
     {FusedActivationKind::kHardSigmoid, "HardSigmoid", 2},
     {FusedActivationKind::kHardSwish, "HardSwish", 0},
+    {FusedActivationKind::kGelu, "Gelu", 0},
+    {FusedActivationKind::kGeluTanh, "GeluTanh", 0},
 }};
 
 }  // namespace

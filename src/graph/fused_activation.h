@@ -15,7 +15,11 @@
 
 namespace fastserve {
 
-enum class FusedActivationKind : uint8_t { kNone, kRelu, kClip, kLeakyRelu, kSigmoid, kTanh, kHardSigmoid, kHardSwish };
+enum class FusedActivationKind : uint8_t {
+  kNone, kRelu, kClip, kLeakyRelu, kSigmoid, kTanh, kHardSigmoid, kHardSwish,
+  kGelu,      // "Gelu": ONNX Gelu, approximate = "none"
+  kGeluTanh,  // "GeluTanh": ONNX Gelu, approximate = "tanh"
+};
 
 struct FusedActivation {
   FusedActivationKind kind = FusedActivationKind::kNone;
@@ -43,6 +47,12 @@ inline float apply_fused_activation(const FusedActivation& a, float x) {
     case FusedActivationKind::kTanh: return std::tanh(x);
     case FusedActivationKind::kHardSigmoid: return std::max(0.f, std::min(1.f, a.alpha * x + a.beta));
     case FusedActivationKind::kHardSwish: return x * std::max(0.f, std::min(1.f, x / 6.f + 0.5f));
+    case FusedActivationKind::kGelu:
+      if (std::isinf(x)) return x > 0.f ? x : 0.f;
+      return 0.5f * x * (1.f + std::erf(x * 0.70710678f));
+    case FusedActivationKind::kGeluTanh:
+      if (std::isinf(x)) return x > 0.f ? x : 0.f;
+      return 0.5f * x * (1.f + std::tanh(0.7978845608f * (x + 0.044715f * x * x * x)));
   }
   return x;
 }

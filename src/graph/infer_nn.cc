@@ -328,3 +328,23 @@ Status infer_matmul(const NodeView& node, std::vector<TensorInfo>& outputs) {
 }
 
 }  // namespace fastserve
+
+namespace fastserve {
+
+// fastserve.FusedMatMul: MatMul's shape; the bias, when given and known,
+// must be 1-D with B's last dim.
+Status infer_fused_matmul(const NodeView& node, std::vector<TensorInfo>& outputs) {
+  FS_RETURN_IF_ERROR(infer_matmul(node, outputs));
+  if (!node.has_input(2) || !node.input(2).shape_known) return ok_status();
+  const Shape& bias = node.input(2).shape;
+  const Shape* b = known_shape(node, 1);
+  const int64_t n = b == nullptr ? kUnknownDim : (b->rank() == 1 ? 1 : (*b)[b->rank() - 1]);
+  if (bias.rank() != 1 || (known(n) && known(bias[0]) && bias[0] != n)) {
+    return node.error(StatusCode::kInvalidArgument,
+                      "bias " + bias.to_string() + " must be 1-D with B's last dim" +
+                          (known(n) ? " (" + std::to_string(n) + ")" : std::string()));
+  }
+  return ok_status();
+}
+
+}  // namespace fastserve

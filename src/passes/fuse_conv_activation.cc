@@ -26,57 +26,11 @@
 #include "graph/fused_activation.h"
 #include "graph/op_schema.h"
 #include "passes/graph_edit.h"
+#include "passes/match_activation.h"
 #include "passes/pass_manager.h"
 
 namespace fastserve {
 namespace {
-
-constexpr int64_t kFusedOpsetVersion = 1;
-
-bool default_domain(const Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; }
-
-struct ActivationAttrs {
-  std::string name;
-  std::vector<float> params;
-};
-
-float float_attr(const Node& n, const char* name, float def) {
-  const Attribute* a = n.attr(name);
-  return a != nullptr && a->kind == Attribute::Kind::kFloat ? a->f : def;
-}
-
-// Clip's bounds: attributes before opset 11, optional constant scalar inputs
-// after. Nullopt when a bound is not a known float32 scalar.
-std::optional<ActivationAttrs> clip_attrs(const Model& model, const Node& n) {
-  float lo = std::numeric_limits<float>::lowest();
-  float hi = std::numeric_limits<float>::max();
-  if (model.opset() < 11) {
-    lo = float_attr(n, "min", lo);
-    hi = float_attr(n, "max", hi);
-  } else {
-    for (size_t i = 1; i < 3 && i < n.inputs.size(); ++i) {
-      if (n.inputs[i] == kNoValue) continue;
-      const Tensor* t = constant_input(model.graph, n, i);
-      if (t == nullptr || t->dtype() != DType::kF32 || t->numel() != 1) return std::nullopt;
-      (i == 1 ? lo : hi) = t->data<float>()[0];
-    }
-  }
-  // min > max (ONNX then outputs max everywhere) is not a FusedConv Clip; NaN never is.
-  if (std::isnan(lo) || std::isnan(hi) || lo > hi) return std::nullopt;
-  return ActivationAttrs{"Clip", {lo, hi}};
-}
-
-// The FusedConv activation attributes for the node, or nullopt when it is
-// not an activation FusedConv applies.
-std::optional<ActivationAttrs> match_activation(const Model& model, const Node& n) {
-  if (!default_domain(n) || n.inputs.empty() || n.outputs.size() != 1) return std::nullopt;
-  const std::string& op = n.op_type;
-  if (op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "HardSwish") return ActivationAttrs{op, {}};
-  if (op == "LeakyRelu") return ActivationAttrs{op, {float_attr(n, "alpha", 0.01f)}};
-  if (op == "HardSigmoid") return ActivationAttrs{op, {float_attr(n, "alpha", 0.2f), float_attr(n, "beta", 0.5f)}};
-  if (op == "Clip") return clip_attrs(model, n);
-  return std::nullopt;
-}
 
 bool is_f32(const Value& v) { return v.dtype == DType::kF32; }
 
@@ -129,7 +83,7 @@ class ConvFuser {
   // The Add's other operand when `add` adds `cur` to a value of cur's exact
   // static shape; kNoValue otherwise.
   ValueId residual_operand(const Node& add, ValueId cur) const {
-    if (!default_domain(add) || add.op_type != "Add" || add.inputs.size() != 2 || add.outputs.size() != 1) {
+    if (!is_default_domain(add) || add.op_type != "Add" || add.inputs.size() != 2 || add.outputs.size() != 1) {
       return kNoValue;
     }
     const ValueId other = add.inputs[0] == cur ? add.inputs[1] : add.inputs[0];
@@ -142,7 +96,7 @@ class ConvFuser {
 
   void try_fuse(size_t n) {
     const Node& conv = g_.nodes[n];
-    if (!default_domain(conv) || conv.op_type != "Conv" || conv.outputs.size() != 1 || conv.inputs.size() < 2 ||
+    if (!is_default_domain(conv) || conv.op_type != "Conv" || conv.outputs.size() != 1 || conv.inputs.size() < 2 ||
         !is_f32(value(conv.outputs[0]))) {
       return;
     }
@@ -163,7 +117,7 @@ class ConvFuser {
     }
     std::optional<ActivationAttrs> act;
     if (r >= 0 && g_.nodes[static_cast<size_t>(r)].inputs[0] == cur) {
-      act = match_activation(model_, g_.nodes[static_cast<size_t>(r)]);
+      act = match_fused_activation(model_, g_.nodes[static_cast<size_t>(r)]);
       if (act) {
         chain.push_back(static_cast<size_t>(r));
         ops.push_back(op_key(g_.nodes[static_cast<size_t>(r)]));
@@ -182,20 +136,7 @@ class ConvFuser {
     while (fused.inputs.size() > 2 && fused.inputs.back() == kNoValue) fused.inputs.pop_back();
     fused.outputs = {cur};
     fused.attributes = conv.attributes;
-    if (act) {
-      Attribute a;
-      a.name = "activation";
-      a.kind = Attribute::Kind::kString;
-      a.s = act->name;
-      fused.attributes.push_back(std::move(a));
-      if (!act->params.empty()) {
-        Attribute p;
-        p.name = "activation_params";
-        p.kind = Attribute::Kind::kFloats;
-        p.floats = act->params;
-        fused.attributes.push_back(std::move(p));
-      }
-    }
+    if (act) add_activation_attributes(fused, *act);
     for (size_t i : chain) removed_[i] = i != last;
     g_.nodes[last] = std::move(fused);
     any_ = true;

@@ -31,6 +31,8 @@ constexpr Pass kPasses[] = {
     {"eliminate_dead_code", 1, true, &eliminate_dead_code},
     {"fold_batchnorm", 2, false, &fold_batchnorm},
     {"fuse_conv_activation", 2, false, &fuse_conv_activation},
+    {"fuse_gelu", 2, false, &fuse_gelu},
+    {"fuse_matmul_bias", 2, false, &fuse_matmul_bias},
     {"eliminate_dead_code", 1, false, &eliminate_dead_code},
 };
 

@@ -91,5 +91,7 @@ Status fold_constants(Model& model, PassContext& ctx);
 Status eliminate_dead_code(Model& model, PassContext& ctx);
 Status fold_batchnorm(Model& model, PassContext& ctx);
 Status fuse_conv_activation(Model& model, PassContext& ctx);
+Status fuse_gelu(Model& model, PassContext& ctx);
+Status fuse_matmul_bias(Model& model, PassContext& ctx);
 
 }  // namespace fastserve

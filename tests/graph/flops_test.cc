@@ -63,6 +63,18 @@ TEST(Flops, FusedConvAddsOnePerOutputForTheResidualAndTheActivation) {
   EXPECT_EQ(node_flops(g, n), 0);
 }
 
+TEST(Flops, FusedMatMulAddsOnePerOutputForTheBiasAndTheActivation) {
+  Graph g;
+  // A [2,3,8] x B [8,5]: Y [2,3,5] = 30 outputs, 8 MACs each.
+  Node n = make_node("FusedMatMul", {add_value(g, "a", {2, 3, 8}), add_const(g, "w", {8, 5})},
+                     {add_value(g, "y", {2, 3, 5})});
+  n.domain = "fastserve";
+  EXPECT_EQ(node_flops(g, n), 2 * 30 * 8);
+  n.inputs.push_back(add_const(g, "b", {5}));
+  n.attributes.push_back(testing::attr_string("activation", "Gelu"));
+  EXPECT_EQ(node_flops(g, n), 2 * 30 * 8 + 30 + 30);
+}
+
 TEST(Flops, ConvTransposeCountsPerInputElement) {
   Graph g;
   // X [1,3,4,4] = 48 inputs, each spread over W [3, M/group=2, 3, 3] = 18 outputs.

@@ -85,7 +85,8 @@ TEST(PassManager, LevelsTwoAndThreeFuseAndReportEachPass) {
       if (run.round == 1) names.push_back(run.name);
     }
     EXPECT_EQ(names, (std::vector<std::string>{"eliminate_identity", "fold_constants", "eliminate_dead_code",
-                                               "fold_batchnorm", "fuse_conv_activation", "eliminate_dead_code"}));
+                                               "fold_batchnorm", "fuse_conv_activation", "fuse_gelu", "fuse_matmul_bias",
+                                               "eliminate_dead_code"}));
     const PassRun* bn = nullptr;
     for (const PassRun& run : r.runs) bn = run.name == "fold_batchnorm" ? &run : bn;
     ASSERT_NE(bn, nullptr);
@@ -189,7 +190,7 @@ TEST(PassManager, TableListsEveryPassInOrderWithItsLevel) {
     EXPECT_GE(p.min_level, 1);
     EXPECT_LE(p.min_level, kMaxOptimizationLevel);
   }
-  EXPECT_EQ(names.size(), 6u);
+  EXPECT_EQ(names.size(), 8u);
   EXPECT_EQ(names.front(), "eliminate_identity");
 }
 

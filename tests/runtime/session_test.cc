@@ -249,6 +249,13 @@ TEST(Session, ScalarIsaCapPicksPortableKernelsWithSameOutputs) {
 namespace fastserve {
 namespace {
 
+// Level 1: no fusion, so the MLP below stays three nodes (level 2 makes it one FusedMatMul).
+SessionOptions unfused() {
+  SessionOptions o;
+  o.optimization_level = 1;
+  return o;
+}
+
 // x[batch,32] -> MatMul(W) -> Add(b) -> Relu -> y, with a symbolic batch.
 std::shared_ptr<Model> mlp_model(std::mt19937& rng) {
   TestModel t;
@@ -263,7 +270,7 @@ std::shared_ptr<Model> mlp_model(std::mt19937& rng) {
 
 TEST(SessionProfile, TimesEveryNodeOncePerRunWithTheRunsShapes) {
   std::mt19937 rng(99);
-  Result<std::unique_ptr<Session>> s = Session::create(mlp_model(rng));
+  Result<std::unique_ptr<Session>> s = Session::create(mlp_model(rng), unfused());
   ASSERT_TRUE(s.ok()) << s.status().to_string();
   const Session& sess = *s.value();
   const Tensor x = testing::random_f32({5, 32}, rng);
@@ -309,7 +316,7 @@ TEST(SessionProfile, TimesEveryNodeOncePerRunWithTheRunsShapes) {
 
 TEST(SessionProfile, AProfileFromAnotherModelStartsOver) {
   std::mt19937 rng(5);
-  Result<std::unique_ptr<Session>> mlp = Session::create(mlp_model(rng));
+  Result<std::unique_ptr<Session>> mlp = Session::create(mlp_model(rng), unfused());
   Result<std::unique_ptr<Session>> relu = Session::create(relu_model());
   ASSERT_TRUE(mlp.ok() && relu.ok());
   RunProfile profile;
@@ -328,7 +335,7 @@ TEST(SessionProfile, AProfileFromAnotherModelStartsOver) {
 
 TEST(SessionProfile, FailedRunLeavesNoPhantomRun) {
   std::mt19937 rng(6);
-  Result<std::unique_ptr<Session>> s = Session::create(mlp_model(rng));
+  Result<std::unique_ptr<Session>> s = Session::create(mlp_model(rng), unfused());
   ASSERT_TRUE(s.ok());
   RunProfile profile;
   // Wrong inner dim: rejected before any kernel runs.

@@ -22,7 +22,7 @@ const UnaryUkernelFn* unary_table(Isa isa) {
 
 Result<ConvActivation> parse_conv_activation(const NodeView& node, Isa isa) {
   ConvActivation out;
-  if (node.op_type() != "FusedConv") return out;
+  if (node.op_type() != "FusedConv" && node.op_type() != "FusedMatMul") return out;
   FS_ASSIGN_OR_RETURN(FusedActivation a, parse_fused_activation(node));
   UnaryOp op = UnaryOp::kRelu;
   out.params.alpha = a.alpha;
@@ -44,6 +44,8 @@ Result<ConvActivation> parse_conv_activation(const NodeView& node, Isa isa) {
     case FusedActivationKind::kTanh: op = UnaryOp::kTanh; break;
     case FusedActivationKind::kHardSigmoid: op = UnaryOp::kHardSigmoid; break;
     case FusedActivationKind::kHardSwish: op = UnaryOp::kHardSwish; break;
+    case FusedActivationKind::kGelu: op = UnaryOp::kGelu; break;
+    case FusedActivationKind::kGeluTanh: op = UnaryOp::kGeluTanh; break;
   }
   out.gemm_fused = out.gemm != GemmActivation::kNone;
   out.row = unary_table(isa)[static_cast<int>(op)];

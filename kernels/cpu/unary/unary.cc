@@ -1,5 +1,5 @@
 // Optimized f32 activations: Relu, LeakyRelu, Clip, Sigmoid, Tanh,
-// HardSigmoid, HardSwish, one descriptor per op and ISA (scalar =
+// HardSigmoid, HardSwish, Erf, Gelu (and fastserve.FusedGelu), one descriptor per op and ISA (scalar =
 // auto-vectorized baseline, avx2, avx512; microkernels in unary_ukernels.h).
 //
 // Layout: dense; the tensor is one flat run split into chunks of at least
@@ -8,6 +8,7 @@
 // run's one-element tensors.
 #include <limits>
 #include <memory>
+#include <string>
 
 #include "kernels/cpu/unary/unary_ukernels.h"
 #include "runtime/kernel_registry.h"
@@ -24,6 +25,14 @@ Status prepare_unary(const NodeView& node, PrepareContext& ctx) {
   if constexpr (kOp == UnaryOp::kHardSigmoid) {
     p.alpha = node.attr_float("alpha", 0.2f);
     p.beta = node.attr_float("beta", 0.5f);
+  }
+  if constexpr (kOp == UnaryOp::kGelu) {
+    const std::string approximate = node.attr_string("approximate", "none");
+    if (approximate != "none" && approximate != "tanh") {
+      return node.error(StatusCode::kInvalidArgument,
+                        "attribute 'approximate' must be \"none\" or \"tanh\", got \"" + approximate + "\"");
+    }
+    p.alpha = approximate == "tanh" ? 1.f : 0.f;  // read by run_unary: picks kGeluTanh
   }
   ctx.state = std::make_shared<UnaryParams>(p);
   return ok_status();
@@ -59,7 +68,10 @@ Status run_unary(const KernelContext& ctx) {
   if constexpr (kOp == UnaryOp::kClip) FS_RETURN_IF_ERROR(clip_bounds(ctx, p));
   const float* x = ctx.inputs[0]->data<float>();
   float* y = ctx.outputs[0]->data<float>();
-  const UnaryUkernelFn fn = ukernel<kIsa>(kOp);
+  UnaryUkernelFn fn = ukernel<kIsa>(kOp);
+  if constexpr (kOp == UnaryOp::kGelu) {
+    if (p.alpha != 0.f) fn = ukernel<kIsa>(UnaryOp::kGeluTanh);
+  }
   ctx.pool->parallel_for(ctx.inputs[0]->numel(), kMinTaskElems,
                          [&](int64_t begin, int64_t end) { fn(x + begin, y + begin, end - begin, p); });
   return ok_status();
@@ -67,9 +79,10 @@ Status run_unary(const KernelContext& ctx) {
 
 template <UnaryOp kOp>
 void add_variants(KernelRegistry& r, const char* op_type, int since, const char* scalar, const char* avx2,
-                  const char* avx512) {
+                  const char* avx512, const char* domain = "") {
   r.add({.name = scalar,
          .op_type = op_type,
+         .domain = domain,
          .since_version = since,
          .dtype = DType::kF32,
          .required_isa = Isa::kScalar,
@@ -78,6 +91,7 @@ void add_variants(KernelRegistry& r, const char* op_type, int since, const char*
          .run = run_unary<kOp, Isa::kScalar>});
   r.add({.name = avx2,
          .op_type = op_type,
+         .domain = domain,
          .since_version = since,
          .dtype = DType::kF32,
          .required_isa = Isa::kAvx2,
@@ -86,6 +100,7 @@ void add_variants(KernelRegistry& r, const char* op_type, int since, const char*
          .run = run_unary<kOp, Isa::kAvx2>});
   r.add({.name = avx512,
          .op_type = op_type,
+         .domain = domain,
          .since_version = since,
          .dtype = DType::kF32,
          .required_isa = Isa::kAvx512,
@@ -109,6 +124,12 @@ void register_cpu_unary_kernels(KernelRegistry& r) {
                                       "hard_sigmoid_f32__avx2", "hard_sigmoid_f32__avx512");
   add_variants<UnaryOp::kHardSwish>(r, "HardSwish", 1, "hard_swish_f32__portable", "hard_swish_f32__avx2",
                                     "hard_swish_f32__avx512");
+  add_variants<UnaryOp::kErf>(r, "Erf", 9, "erf_f32__portable", "erf_f32__avx2", "erf_f32__avx512");
+  add_variants<UnaryOp::kGelu>(r, "Gelu", 20, "gelu_f32__portable", "gelu_f32__avx2", "gelu_f32__avx512");
+  // fastserve.FusedGelu: what passes/fuse_gelu.cc makes of a decomposed
+  // GELU in a model whose opset predates ONNX's Gelu (20).
+  add_variants<UnaryOp::kGelu>(r, "FusedGelu", 1, "fused_gelu_f32__portable", "fused_gelu_f32__avx2",
+                               "fused_gelu_f32__avx512", "fastserve");
 }
 
 }  // namespace fastserve

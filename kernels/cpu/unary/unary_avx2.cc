@@ -1,5 +1,5 @@
 // AVX2 f32 activation microkernels (Relu, LeakyRelu, Clip, Sigmoid, Tanh,
-// HardSigmoid, HardSwish).
+// HardSigmoid, HardSwish, Erf, Gelu).
 //
 // ISA: AVX2 + FMA (compiled with -mavx2 -mfma -mf16c). 8 lanes per step; the
 // tail (< 8) goes through AVX2 masked loads/stores, so nothing outside
@@ -64,9 +64,19 @@ void hard_swish(const float* x, float* y, int64_t n, const UnaryParams&) {
   map(x, y, n, [=](__m256 v) { return _mm256_mul_ps(v, clamp(_mm256_fmadd_ps(v, sixth, half), zero, one)); });
 }
 
+void erf_f32(const float* x, float* y, int64_t n, const UnaryParams&) {
+  map(x, y, n, [](__m256 v) { return vmath::erf_avx2(v); });
+}
+void gelu(const float* x, float* y, int64_t n, const UnaryParams&) {
+  map(x, y, n, [](__m256 v) { return vmath::gelu_avx2(v); });
+}
+void gelu_tanh(const float* x, float* y, int64_t n, const UnaryParams&) {
+  map(x, y, n, [](__m256 v) { return vmath::gelu_tanh_avx2(v); });
+}
+
 }  // namespace
 
-constinit const UnaryUkernelFn kUnaryUkernelsAvx2[kNumUnaryOps] = {relu,     leaky_relu,   clip,      sigmoid,
-                                                                   tanh_f32, hard_sigmoid, hard_swish};
+constinit const UnaryUkernelFn kUnaryUkernelsAvx2[kNumUnaryOps] = {
+    relu, leaky_relu, clip, sigmoid, tanh_f32, hard_sigmoid, hard_swish, erf_f32, gelu, gelu_tanh};
 
 }  // namespace fastserve

@@ -1,5 +1,5 @@
 // AVX-512 f32 activation microkernels (Relu, LeakyRelu, Clip, Sigmoid, Tanh,
-// HardSigmoid, HardSwish).
+// HardSigmoid, HardSwish, Erf, Gelu).
 //
 // ISA: AVX-512F (compiled with -mavx512f -mavx512bw -mavx512dq -mavx512vl
 // -mfma). 16 lanes per step; the tail is one masked load/store. Sigmoid/Tanh
@@ -67,9 +67,19 @@ void hard_swish(const float* x, float* y, int64_t n, const UnaryParams&) {
   map(x, y, n, [=](__m512 v) { return _mm512_mul_ps(v, clamp(_mm512_fmadd_ps(v, sixth, half), zero, one)); });
 }
 
+void erf_f32(const float* x, float* y, int64_t n, const UnaryParams&) {
+  map(x, y, n, [](__m512 v) { return vmath::erf_avx512(v); });
+}
+void gelu(const float* x, float* y, int64_t n, const UnaryParams&) {
+  map(x, y, n, [](__m512 v) { return vmath::gelu_avx512(v); });
+}
+void gelu_tanh(const float* x, float* y, int64_t n, const UnaryParams&) {
+  map(x, y, n, [](__m512 v) { return vmath::gelu_tanh_avx512(v); });
+}
+
 }  // namespace
 
 constinit const UnaryUkernelFn kUnaryUkernelsAvx512[kNumUnaryOps] = {
-    relu, leaky_relu, clip, sigmoid, tanh_f32, hard_sigmoid, hard_swish};
+    relu, leaky_relu, clip, sigmoid, tanh_f32, hard_sigmoid, hard_swish, erf_f32, gelu, gelu_tanh};
 
 }  // namespace fastserve

@@ -1,5 +1,5 @@
 // Portable f32 activation microkernels (Relu, LeakyRelu, Clip, Sigmoid, Tanh,
-// HardSigmoid, HardSwish).
+// HardSigmoid, HardSwish, Erf, Gelu).
 //
 // ISA: baseline (SSE2 on x86-64). Branch-free element functions in blocks of
 // 16 with a fixed-count inner loop; a scalar loop handles the tail. Selects
@@ -50,9 +50,13 @@ void hard_swish(const float* x, float* y, int64_t n, const UnaryParams&) {
   map(x, y, n, [](float v) { return v * clamp(v * (1.f / 6.f) + 0.5f, 0.f, 1.f); });
 }
 
+void erf_f32(const float* x, float* y, int64_t n, const UnaryParams&) { map(x, y, n, vmath::erf_scalar); }
+void gelu(const float* x, float* y, int64_t n, const UnaryParams&) { map(x, y, n, vmath::gelu_scalar); }
+void gelu_tanh(const float* x, float* y, int64_t n, const UnaryParams&) { map(x, y, n, vmath::gelu_tanh_scalar); }
+
 }  // namespace
 
 constinit const UnaryUkernelFn kUnaryUkernelsScalar[kNumUnaryOps] = {
-    relu, leaky_relu, clip, sigmoid, tanh_f32, hard_sigmoid, hard_swish};
+    relu, leaky_relu, clip, sigmoid, tanh_f32, hard_sigmoid, hard_swish, erf_f32, gelu, gelu_tanh};
 
 }  // namespace fastserve

@@ -4,7 +4,8 @@
 // Semantics match kernels/ref/unary.cc: NaN propagates through every op,
 // Relu keeps -0.0, Clip is Min(hi, Max(x, lo)) (all outputs = hi when lo > hi).
 // Sigmoid and Tanh are approximations (kernels/cpu/vmath/vmath_constants.h):
-// a few ulp from the correctly rounded result.
+// a few ulp from the correctly rounded result; Erf and Gelu within about
+// 2e-7 absolute (Gelu: relative for x < 0 too).
 // y may alias x.
 //
 // The tables are constant-initialized data (function addresses only), so
@@ -23,8 +24,11 @@ enum class UnaryOp : int {
   kTanh,
   kHardSigmoid,  // alpha, beta
   kHardSwish,    // x * HardSigmoid(x) with alpha = 1/6, beta = 1/2 (fixed by ONNX)
+  kErf,
+  kGelu,      // x * Phi(x), exact (erf) form
+  kGeluTanh,  // Gelu with approximate = "tanh"
 };
-inline constexpr int kNumUnaryOps = 7;
+inline constexpr int kNumUnaryOps = 10;
 
 struct UnaryParams {
   float alpha = 0.f;

@@ -62,4 +62,65 @@ static inline __m256 tanh_avx2(__m256 x) {
   return _mm256_or_ps(r, _mm256_and_ps(x, sign_bit));
 }
 
+// erfc(z) for z >= 0 (or NaN) through the Chebyshev fit.
+static inline __m256 erfc_fit_avx2(__m256 z) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 t = _mm256_div_ps(one, _mm256_fmadd_ps(_mm256_set1_ps(0.5f), z, one));
+  __m256 p = _mm256_set1_ps(kErfcC9);
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(kErfcC8));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(kErfcC7));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(kErfcC6));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(kErfcC5));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(kErfcC4));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(kErfcC3));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(kErfcC2));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(kErfcC1));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(kErfcC0));
+  return _mm256_mul_ps(t, exp_avx2(_mm256_fnmadd_ps(z, z, p)));
+}
+
+// erf(z) / z for |z| < 0.5, the series.
+static inline __m256 erf_series_avx2(__m256 z) {
+  const __m256 z2 = _mm256_mul_ps(z, z);
+  __m256 s = _mm256_set1_ps(kErfS5);
+  s = _mm256_fmadd_ps(s, z2, _mm256_set1_ps(kErfS4));
+  s = _mm256_fmadd_ps(s, z2, _mm256_set1_ps(kErfS3));
+  s = _mm256_fmadd_ps(s, z2, _mm256_set1_ps(kErfS2));
+  s = _mm256_fmadd_ps(s, z2, _mm256_set1_ps(kErfS1));
+  return _mm256_mul_ps(_mm256_set1_ps(kTwoOverSqrtPi), _mm256_fmadd_ps(s, z2, _mm256_set1_ps(1.0f)));
+}
+
+static inline __m256 erf_avx2(__m256 x) {
+  const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+  const __m256 z = _mm256_andnot_ps(sign_bit, x);
+  const __m256 small = _mm256_mul_ps(z, erf_series_avx2(z));
+  // MINPS returns its second operand when either is NaN: the constant goes
+  // first so a NaN z stays NaN.
+  const __m256 zc = _mm256_min_ps(_mm256_set1_ps(kErfOne), z);
+  const __m256 big = _mm256_sub_ps(_mm256_set1_ps(1.0f), erfc_fit_avx2(zc));
+  __m256 r = _mm256_blendv_ps(big, small, _mm256_cmp_ps(z, _mm256_set1_ps(kErfSmall), _CMP_LT_OQ));
+  r = _mm256_blendv_ps(r, _mm256_set1_ps(1.0f), _mm256_cmp_ps(z, _mm256_set1_ps(kErfOne), _CMP_GT_OQ));
+  return _mm256_or_ps(r, _mm256_and_ps(x, sign_bit));
+}
+
+static inline __m256 gelu_avx2(__m256 x) {
+  x = _mm256_max_ps(_mm256_set1_ps(kGeluLo), x);  // constant first: NaN stays NaN
+  const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+  const __m256 half_x = _mm256_mul_ps(_mm256_set1_ps(0.5f), x);
+  const __m256 z = _mm256_mul_ps(_mm256_andnot_ps(sign_bit, x), _mm256_set1_ps(kInvSqrt2));
+  const __m256 small = _mm256_mul_ps(
+      half_x, _mm256_fmadd_ps(_mm256_mul_ps(x, _mm256_set1_ps(kInvSqrt2)), erf_series_avx2(z), _mm256_set1_ps(1.0f)));
+  const __m256 erfc = erfc_fit_avx2(z);
+  const __m256 neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
+  const __m256 big = _mm256_mul_ps(half_x, _mm256_blendv_ps(_mm256_sub_ps(_mm256_set1_ps(2.0f), erfc), erfc, neg));
+  return _mm256_blendv_ps(big, small, _mm256_cmp_ps(z, _mm256_set1_ps(kErfSmall), _CMP_LT_OQ));
+}
+
+static inline __m256 gelu_tanh_avx2(__m256 x) {
+  x = _mm256_max_ps(_mm256_set1_ps(kGeluLo), x);
+  const __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
+  const __m256 u = _mm256_mul_ps(_mm256_set1_ps(2.0f * kGeluTanhK), _mm256_fmadd_ps(_mm256_set1_ps(kGeluTanhC), x3, x));
+  return _mm256_mul_ps(x, sigmoid_avx2(u));
+}
+
 }  // namespace fastserve::vmath

@@ -64,4 +64,66 @@ static inline __m512 tanh_avx512(__m512 x) {
       _mm512_or_si512(_mm512_castps_si512(r), _mm512_and_si512(_mm512_castps_si512(x), sign)));
 }
 
+// erfc(z) for z >= 0 (or NaN) through the Chebyshev fit.
+static inline __m512 erfc_fit_avx512(__m512 z) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  const __m512 t = _mm512_div_ps(one, _mm512_fmadd_ps(_mm512_set1_ps(0.5f), z, one));
+  __m512 p = _mm512_set1_ps(kErfcC9);
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(kErfcC8));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(kErfcC7));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(kErfcC6));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(kErfcC5));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(kErfcC4));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(kErfcC3));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(kErfcC2));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(kErfcC1));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(kErfcC0));
+  return _mm512_mul_ps(t, exp_avx512(_mm512_fnmadd_ps(z, z, p)));
+}
+
+// erf(z) / z for |z| < 0.5, the series.
+static inline __m512 erf_series_avx512(__m512 z) {
+  const __m512 z2 = _mm512_mul_ps(z, z);
+  __m512 s = _mm512_set1_ps(kErfS5);
+  s = _mm512_fmadd_ps(s, z2, _mm512_set1_ps(kErfS4));
+  s = _mm512_fmadd_ps(s, z2, _mm512_set1_ps(kErfS3));
+  s = _mm512_fmadd_ps(s, z2, _mm512_set1_ps(kErfS2));
+  s = _mm512_fmadd_ps(s, z2, _mm512_set1_ps(kErfS1));
+  return _mm512_mul_ps(_mm512_set1_ps(kTwoOverSqrtPi), _mm512_fmadd_ps(s, z2, _mm512_set1_ps(1.0f)));
+}
+
+static inline __m512 erf_avx512(__m512 x) {
+  const __m512i sign = _mm512_set1_epi32(static_cast<int>(0x80000000u));
+  const __m512 z = _mm512_castsi512_ps(_mm512_andnot_si512(sign, _mm512_castps_si512(x)));
+  const __m512 small = _mm512_mul_ps(z, erf_series_avx512(z));
+  const __m512 zc = _mm512_min_ps(_mm512_set1_ps(kErfOne), z);  // constant first: a NaN z stays NaN
+  const __m512 big = _mm512_sub_ps(_mm512_set1_ps(1.0f), erfc_fit_avx512(zc));
+  __m512 r = _mm512_mask_mov_ps(big, _mm512_cmp_ps_mask(z, _mm512_set1_ps(kErfSmall), _CMP_LT_OQ), small);
+  r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(z, _mm512_set1_ps(kErfOne), _CMP_GT_OQ), _mm512_set1_ps(1.0f));
+  return _mm512_castsi512_ps(
+      _mm512_or_si512(_mm512_castps_si512(r), _mm512_and_si512(_mm512_castps_si512(x), sign)));
+}
+
+static inline __m512 gelu_avx512(__m512 x) {
+  x = _mm512_max_ps(_mm512_set1_ps(kGeluLo), x);  // constant first: NaN stays NaN
+  const __m512i sign = _mm512_set1_epi32(static_cast<int>(0x80000000u));
+  const __m512 half_x = _mm512_mul_ps(_mm512_set1_ps(0.5f), x);
+  const __m512 z = _mm512_mul_ps(_mm512_castsi512_ps(_mm512_andnot_si512(sign, _mm512_castps_si512(x))),
+                                 _mm512_set1_ps(kInvSqrt2));
+  const __m512 small = _mm512_mul_ps(
+      half_x, _mm512_fmadd_ps(_mm512_mul_ps(x, _mm512_set1_ps(kInvSqrt2)), erf_series_avx512(z), _mm512_set1_ps(1.0f)));
+  const __m512 erfc = erfc_fit_avx512(z);
+  const __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+  const __m512 big = _mm512_mul_ps(half_x, _mm512_mask_mov_ps(_mm512_sub_ps(_mm512_set1_ps(2.0f), erfc), neg, erfc));
+  return _mm512_mask_mov_ps(big, _mm512_cmp_ps_mask(z, _mm512_set1_ps(kErfSmall), _CMP_LT_OQ), small);
+}
+
+static inline __m512 gelu_tanh_avx512(__m512 x) {
+  x = _mm512_max_ps(_mm512_set1_ps(kGeluLo), x);
+  const __m512 x3 = _mm512_mul_ps(_mm512_mul_ps(x, x), x);
+  const __m512 u =
+      _mm512_mul_ps(_mm512_set1_ps(2.0f * kGeluTanhK), _mm512_fmadd_ps(_mm512_set1_ps(kGeluTanhC), x3, x));
+  return _mm512_mul_ps(x, sigmoid_avx512(u));
+}
+
 }  // namespace fastserve::vmath

@@ -20,6 +20,22 @@
 //   x + x^3 * Q(x^2) (no cancellation near 0: tanh(1e-8) = 1e-8); above,
 //   sign(x) * (1 - 2 / (exp(2|x|) + 1)), which saturates to +-1 once exp
 //   overflows. Max relative error about 3 ulp.
+// erf(x): odd, computed on z = |x| with x's sign put back:
+//   z < 0.5: the Maclaurin series 2/sqrt(pi) * (z - z^3/3 + z^5/10 - ...)
+//     through z^11 (the first dropped term is below 2^-26 of the result);
+//   else: 1 - erfc(z) with erfc(z) = t * exp(-z^2 + P(t)), t = 1/(1 + z/2),
+//     P the degree-9 Chebyshev fit of Numerical Recipes' erfcc (fractional
+//     error below 1.2e-7 for every z >= 0); exp() as above. At z >= 4,
+//     erfc(z) < 2e-8 and the result is 1.
+//   Max absolute error about 1.5e-7 (2e-7 just above z = 0.5).
+// Gelu(x) = x * Phi(x) = x/2 * (1 + erf(x/sqrt2)); where erf goes through
+//   erfc, x < 0 uses x/2 * erfc(|x|/sqrt2) directly (no 1 - (1 - erfc)
+//   cancellation: Gelu(-5) keeps its relative accuracy). x is clamped at
+//   -20 first (Gelu(-20) is below the smallest float), so Gelu(-inf) is its
+//   limit 0 (-0 here) rather than -inf * 0 = NaN, as the reference kernel.
+// Gelu with approximate="tanh": x/2 * (1 + tanh(u)), u = sqrt(2/pi) *
+//   (x + 0.044715 x^3), computed as x * sigmoid(2u) (the same value; no
+//   cancellation for negative x).
 #pragma once
 
 namespace fastserve::vmath {
@@ -42,5 +58,30 @@ inline constexpr float kTanhQ1 = 2.06390887954e-2f;
 inline constexpr float kTanhQ2 = -5.37397155531e-2f;
 inline constexpr float kTanhQ3 = 1.33314422036e-1f;
 inline constexpr float kTanhQ4 = -3.33332819422e-1f;
+
+inline constexpr float kErfSmall = 0.5f;
+inline constexpr float kErfOne = 4.0f;               // erf(z) rounds to 1 from here on
+inline constexpr float kTwoOverSqrtPi = 1.12837916709551257f;
+// Maclaurin coefficients of erf(z) / (2/sqrt(pi) z) in z^2: (-1)^n / (n! (2n+1)).
+inline constexpr float kErfS1 = -1.0f / 3.0f;
+inline constexpr float kErfS2 = 1.0f / 10.0f;
+inline constexpr float kErfS3 = -1.0f / 42.0f;
+inline constexpr float kErfS4 = 1.0f / 216.0f;
+inline constexpr float kErfS5 = -1.0f / 1320.0f;
+// erfc(z) = t * exp(-z^2 + C0 + t*(C1 + t*(C2 + ... + t*C9))), t = 1/(1 + z/2).
+inline constexpr float kErfcC0 = -1.26551223f;
+inline constexpr float kErfcC1 = 1.00002368f;
+inline constexpr float kErfcC2 = 0.37409196f;
+inline constexpr float kErfcC3 = 0.09678418f;
+inline constexpr float kErfcC4 = -0.18628806f;
+inline constexpr float kErfcC5 = 0.27886807f;
+inline constexpr float kErfcC6 = -1.13520398f;
+inline constexpr float kErfcC7 = 1.48851587f;
+inline constexpr float kErfcC8 = -0.82215223f;
+inline constexpr float kErfcC9 = 0.17087277f;
+inline constexpr float kInvSqrt2 = 0.70710678118654752f;
+inline constexpr float kGeluTanhK = 0.79788456080286536f;  // sqrt(2/pi)
+inline constexpr float kGeluTanhC = 0.044715f;
+inline constexpr float kGeluLo = -20.0f;
 
 }  // namespace fastserve::vmath

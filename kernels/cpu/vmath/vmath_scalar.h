@@ -79,4 +79,57 @@ static inline float tanh_scalar(float x) {
   return bits_to_float(float_to_bits(r) | (float_to_bits(x) & static_cast<int32_t>(0x80000000u)));
 }
 
+// erfc(z) for z >= 0 (or NaN) through the Chebyshev fit.
+static inline float erfc_fit_scalar(float z) {
+  const float t = 1.0f / (1.0f + 0.5f * z);
+  float p = kErfcC9;
+  p = p * t + kErfcC8;
+  p = p * t + kErfcC7;
+  p = p * t + kErfcC6;
+  p = p * t + kErfcC5;
+  p = p * t + kErfcC4;
+  p = p * t + kErfcC3;
+  p = p * t + kErfcC2;
+  p = p * t + kErfcC1;
+  p = p * t + kErfcC0;
+  return t * exp_scalar(p - z * z);
+}
+
+// erf(z) / z for |z| < 0.5, the series.
+static inline float erf_series_scalar(float z) {
+  const float z2 = z * z;
+  float s = kErfS5;
+  s = s * z2 + kErfS4;
+  s = s * z2 + kErfS3;
+  s = s * z2 + kErfS2;
+  s = s * z2 + kErfS1;
+  return kTwoOverSqrtPi * (s * z2 + 1.0f);
+}
+
+static inline float copy_sign_bits(float magnitude, float sign_of) {
+  return bits_to_float(float_to_bits(magnitude) | (float_to_bits(sign_of) & static_cast<int32_t>(0x80000000u)));
+}
+
+static inline float erf_scalar(float x) {
+  const float z = abs_bits(x);
+  const float small = z * erf_series_scalar(z);
+  const float big = 1.0f - erfc_fit_scalar(select(z > kErfOne, kErfOne, z));
+  return copy_sign_bits(select(z < kErfSmall, small, select(z > kErfOne, 1.0f, big)), x);
+}
+
+static inline float gelu_scalar(float x) {
+  x = select(x < kGeluLo, kGeluLo, x);
+  const float z = abs_bits(x) * kInvSqrt2;
+  const float small = 0.5f * x * (1.0f + x * kInvSqrt2 * erf_series_scalar(z));
+  const float erfc = erfc_fit_scalar(z);
+  const float big = 0.5f * x * select(x < 0.f, erfc, 2.0f - erfc);
+  return select(z < kErfSmall, small, big);
+}
+
+static inline float gelu_tanh_scalar(float x) {
+  x = select(x < kGeluLo, kGeluLo, x);
+  const float u = kGeluTanhK * (x + kGeluTanhC * x * x * x);
+  return x * sigmoid_scalar(2.0f * u);
+}
+
 }  // namespace fastserve::vmath

@@ -56,6 +56,42 @@ TEST(MatMulCpu, BroadcastBatchMatchesReference) {
   check("B batch of ones", OpSpec{"MatMul"}, {testing::random_f32({2, 4, 8}, rng), testing::random_f32({1, 8, 3}, rng)}, 8);
 }
 
+// fastserve.FusedMatMul: bias per column and each activation kind the
+// kernel applies (in the GEMM epilogue: Relu, Clip; after it: the rest),
+// on the folded linear-layer path and the per-batch path.
+TEST(FusedMatMulCpu, BiasAndActivationsMatchReference) {
+  std::mt19937 rng(4321);
+  struct Act {
+    const char* name;
+    std::vector<float> params;
+  };
+  const Act acts[] = {{"", {}}, {"Relu", {}}, {"Clip", {-0.3f, 0.4f}}, {"Sigmoid", {}}, {"Gelu", {}}, {"GeluTanh", {}}};
+  for (const Act& a : acts) {
+    OpSpec spec{"FusedMatMul", 1, {}, 1, "fastserve"};
+    if (*a.name != '\0') spec.attrs.push_back(testing::attr_string("activation", a.name));
+    if (!a.params.empty()) spec.attrs.push_back(testing::attr_floats("activation_params", a.params));
+    const std::string label = std::string("FusedMatMul ") + a.name;
+    check(label + " linear", spec,
+          {testing::random_f32({2, 13, 40}, rng), testing::random_f32({40, 37}, rng), testing::random_f32({37}, rng)},
+          40);
+    check(label + " no bias", spec, {testing::random_f32({9, 16}, rng), testing::random_f32({16, 70}, rng)}, 16);
+    check(label + " batched B", spec,
+          {testing::random_f32({3, 5, 8}, rng), testing::random_f32({3, 8, 6}, rng), testing::random_f32({6}, rng)}, 8);
+  }
+}
+
+TEST(FusedMatMulCpu, WrongBiasIsAnErrorNamingTheNode) {
+  std::mt19937 rng(1);
+  const OpSpec spec{"FusedMatMul", 1, {}, 1, "fastserve"};
+  const std::vector<Tensor> inputs = {testing::random_f32({2, 4}, rng), testing::random_f32({4, 3}, rng),
+                                      testing::random_f32({5}, rng)};
+  // Shape inference refuses it before any kernel runs.
+  Result<std::vector<Tensor>> r = testing::run_op_in_session(spec, inputs);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("bias [5] must be 1-D with B's last dim (3)"), std::string::npos)
+      << r.status().message();
+}
+
 struct GemmCase {
   std::string label;
   int64_t m, k, n;

@@ -1,6 +1,6 @@
 // Optimized f32 activations (kernels/cpu/unary/) against the reference for
 // every descriptor the host can run, at vector-tail sizes, with special
-// values, plus the sigmoid/tanh approximations against std:: functions.
+// values, plus the sigmoid/tanh/erf/gelu approximations against std:: functions.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -37,6 +37,9 @@ std::vector<Case> cases() {
        1e-6},
       {{.op_type = "HardSwish", .opset = 14}, 1e-6, 1e-6},
       {{.op_type = "Clip", .opset = 13}, 0, 0},
+      {{.op_type = "Erf", .opset = 13}, 2e-7, 1e-6},
+      {{.op_type = "Gelu", .opset = 20}, 4e-7, 1e-6},
+      {{.op_type = "Gelu", .opset = 20, .attrs = {attr_string("approximate", "tanh")}}, 4e-7, 1e-6},
   };
 }
 
@@ -138,10 +141,59 @@ TEST(CpuActivation, TanhApproximationIsAccurateToFewUlp) {
   }
 }
 
+// Erf within 2e-7 absolute (3 ulp at 0.5) over [-6, 6] and at the switch points; odd.
+TEST(CpuActivation, ErfApproximationIsAccurate) {
+  std::vector<float> in = {0.f, -0.f, 0.4999999f, 0.5f, 0.5000001f, -0.5f, 3.9999998f, 4.f, 4.0000005f, -4.f, 1e-30f};
+  for (int i = -6000; i <= 6000; ++i) in.push_back(static_cast<float>(i) * 1e-3f + 3.3e-5f);
+  const Tensor x = f32(in, {static_cast<int64_t>(in.size())});
+  const auto results = run_optimized({.op_type = "Erf", .opset = 13}, x);
+  ASSERT_FALSE(results.empty());
+  for (const auto& [name, y] : results) {
+    SCOPED_TRACE(name);
+    for (size_t i = 0; i < in.size(); ++i) {
+      const double want = std::erf(static_cast<double>(in[i]));
+      const double got = y.data<float>()[i];
+      EXPECT_LE(std::fabs(got - want), 2e-7 + 1e-6 * std::fabs(want) * (std::fabs(in[i]) < 0.5f))
+          << "x=" << in[i] << " got " << got << " want " << want;
+      EXPECT_EQ(std::signbit(got), std::signbit(in[i])) << "x=" << in[i];
+    }
+  }
+}
+
+// Gelu (both forms) within 2e-7 absolute plus 2e-6 relative, including the
+// far negative side where the value is tiny (no 1 - (1 - erfc) loss there).
+TEST(CpuActivation, GeluApproximationsAreAccurate) {
+  std::vector<float> in = {-kInf, kInf, -30.f, -19.9f, -12.f, -9.f};
+  for (int i = -900; i <= 900; ++i) in.push_back(static_cast<float>(i) * 1e-2f + 1.7e-4f);
+  const Tensor x = f32(in, {static_cast<int64_t>(in.size())});
+  for (bool tanh_form : {false, true}) {
+    OpSpec spec{.op_type = "Gelu", .opset = 20};
+    if (tanh_form) spec.attrs.push_back(attr_string("approximate", "tanh"));
+    const auto results = run_optimized(spec, x);
+    ASSERT_FALSE(results.empty());
+    for (const auto& [name, y] : results) {
+      SCOPED_TRACE(name);
+      for (size_t i = 0; i < in.size(); ++i) {
+        const double v = in[i];
+        double want = 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
+        if (tanh_form) want = 0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / 3.14159265358979323846) * (v + 0.044715 * v * v * v)));
+        if (std::isinf(v)) want = v > 0 ? v : 0.0;
+        const double got = y.data<float>()[i];
+        if (std::isinf(want)) {
+          EXPECT_EQ(got, want);
+          continue;
+        }
+        EXPECT_LE(std::fabs(got - want), 2e-7 + 2e-6 * std::fabs(want))
+            << "x=" << v << " got " << got << " want " << want;
+      }
+    }
+  }
+}
+
 TEST(CpuActivation, NaNPropagatesThroughApproximations) {
   const Tensor x = f32({kNaN, 1.f, -kNaN}, {3});
-  for (const char* op : {"Sigmoid", "Tanh"}) {
-    for (const auto& [name, y] : run_optimized({.op_type = op, .opset = 13}, x)) {
+  for (const char* op : {"Sigmoid", "Tanh", "Erf", "Gelu"}) {
+    for (const auto& [name, y] : run_optimized({.op_type = op, .opset = std::string(op) == "Gelu" ? 20 : 13}, x)) {
       EXPECT_TRUE(std::isnan(y.data<float>()[0])) << name;
       EXPECT_FALSE(std::isnan(y.data<float>()[1])) << name;
       EXPECT_TRUE(std::isnan(y.data<float>()[2])) << name;
