@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fastserve/attribute.h"
@@ -83,6 +84,12 @@ struct Model {
   // Keeps the memory-mapped file (and external data files) alive while any
   // initializer points into them.
   std::vector<std::shared_ptr<const void>> mappings;
+  // The byte ranges of the read-only private file maps among `mappings` (the
+  // model file when loaded from a path, external-data files). Once a session
+  // has packed its weights it drops their pages from its resident set
+  // (runtime/mapped_pages.h); what a kernel reads later comes back from the
+  // page cache. A caller's own buffer (load from memory) is never listed.
+  std::vector<std::pair<const void*, size_t>> mapped_ranges;
 
   int64_t opset(std::string_view domain = "") const;
   // "model.onnx" or "<memory>": prefix for error messages.

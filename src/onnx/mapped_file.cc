@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 namespace fastserve {
@@ -39,6 +40,17 @@ Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::string& pa
   // kernels' prepare() touches the weights soon after. Advisory; errors ignored.
   (void)::madvise(p, size, MADV_WILLNEED);
   return std::shared_ptr<const MappedFile>(new MappedFile(path, static_cast<const uint8_t*>(p), size));
+}
+
+void MappedFile::release_pages() const {
+  (void)::madvise(const_cast<uint8_t*>(data_), size_, MADV_DONTNEED);  // data_ is page-aligned (mmap)
+}
+
+void MappedFile::release_range(const void* data, size_t size) {
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + size) / page * page;
+  if (end > begin) (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 MappedFile::~MappedFile() { ::munmap(const_cast<uint8_t*>(data_), size_); }

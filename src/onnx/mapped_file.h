@@ -28,6 +28,14 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
 
   const uint8_t* data() const { return data_; }
+  // Drops the map's resident pages (MADV_DONTNEED): after parsing, the
+  // pages behind tensors that were copied (misaligned raw_data) are not read
+  // again; those of wrapped tensors fault back in from the page cache, with
+  // the same bytes (the map is private and never written). Advisory.
+  void release_pages() const;
+  // The same for the whole pages inside [data, data + size), which must lie
+  // in a MappedFile's map.
+  static void release_range(const void* data, size_t size);
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
 

@@ -59,4 +59,10 @@ std::vector<std::shared_ptr<const void>> ExternalDataFiles::owners() const {
   return out;
 }
 
+std::vector<std::pair<const void*, size_t>> ExternalDataFiles::ranges() const {
+  std::vector<std::pair<const void*, size_t>> out;
+  for (const auto& [name, file] : files_) out.emplace_back(file->data(), file->size());
+  return out;
+}
+
 }  // namespace fastserve

@@ -32,6 +32,8 @@ class ExternalDataFiles {
 
   // Owners of every file mapped so far (for Model::mappings).
   std::vector<std::shared_ptr<const void>> owners() const;
+  // (data, size) of each mapped file.
+  std::vector<std::pair<const void*, size_t>> ranges() const;
 
  private:
   std::string base_dir_;

@@ -139,7 +139,7 @@ Status check_opsets(const std::vector<std::pair<std::string, int64_t>>& listed, 
 }
 
 Status read_model(Model& model, const uint8_t* data, size_t size, const std::string& base_dir,
-                  const std::shared_ptr<const void>& owner) {
+                  const std::shared_ptr<const void>& owner, bool file_map) {
   if (size == 0) return invalid_model("not an ONNX model (the file is empty)");
   ModelFields fields;
   if (Status s = parse_model_fields(pb::WireReader(data, size), fields); !s.ok()) {
@@ -157,11 +157,12 @@ Status read_model(Model& model, const uint8_t* data, size_t size, const std::str
 
   std::optional<ExternalDataFiles> external;
   if (!base_dir.empty()) external.emplace(base_dir);
-  const TensorSources sources{owner, external ? &*external : nullptr};
+  const TensorSources sources{owner, external ? &*external : nullptr, file_map};
   FS_RETURN_IF_ERROR(read_graph_proto(*fields.graph, sources, model.graph));
   if (owner) model.mappings.push_back(owner);
   if (external) {
     for (auto& o : external->owners()) model.mappings.push_back(std::move(o));
+    for (const auto& r : external->ranges()) model.mapped_ranges.push_back(r);
   }
 
   if (model.opsets.count("") == 0) {
@@ -189,19 +190,24 @@ Status with_file_context(const Status& s, const std::string& file) {
   return s.with_context(file);
 }
 
+Result<std::shared_ptr<Model>> load_model(const void* data, size_t size, std::string display_name,
+                                          std::string base_dir, std::shared_ptr<const void> owner, bool file_map) {
+  auto model = std::make_shared<Model>();
+  model->path = std::move(display_name);
+  const std::string file = model->display_name();
+  Status s = read_model(*model, static_cast<const uint8_t*>(data), size, base_dir, owner, file_map);
+  if (s.ok()) s = verify_graph(*model);
+  if (s.ok()) s = infer_graph_shapes(*model);
+  if (!s.ok()) return with_file_context(s, file);
+  return model;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<Model>> load_onnx_model_from_memory(const void* data, size_t size,
                                                            std::string display_name, std::string base_dir,
                                                            std::shared_ptr<const void> owner) {
-  auto model = std::make_shared<Model>();
-  model->path = std::move(display_name);
-  const std::string file = model->display_name();
-  Status s = read_model(*model, static_cast<const uint8_t*>(data), size, base_dir, owner);
-  if (s.ok()) s = verify_graph(*model);
-  if (s.ok()) s = infer_graph_shapes(*model);
-  if (!s.ok()) return with_file_context(s, file);
-  return model;
+  return load_model(data, size, std::move(display_name), std::move(base_dir), std::move(owner), false);
 }
 
 Result<std::shared_ptr<Model>> load_onnx_model(const std::string& path) {
@@ -210,8 +216,13 @@ Result<std::shared_ptr<Model>> load_onnx_model(const std::string& path) {
   const size_t slash = path.rfind('/');
   std::string base_dir = slash == std::string::npos ? std::string(".") : path.substr(0, slash);
   if (base_dir.empty()) base_dir = "/";  // a model in the root directory
-  return load_onnx_model_from_memory(file->data(), file->size(), path, std::move(base_dir),
-                                     MappedFile::data_owner(file));
+  FS_ASSIGN_OR_RETURN(std::shared_ptr<Model> model, load_model(file->data(), file->size(), path, std::move(base_dir),
+                                                                MappedFile::data_owner(file), true));
+  model->mapped_ranges.emplace_back(file->data(), file->size());
+  // Parsing copied every misaligned raw_data tensor, reading its pages; keep
+  // only the copies resident (see MappedFile::release_pages).
+  file->release_pages();
+  return model;
 }
 
 }  // namespace fastserve

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <optional>
 
+#include "onnx/mapped_file.h"
 #include "onnx/onnx_schema_ids.h"
 
 namespace fastserve {
@@ -334,7 +335,11 @@ Result<Tensor> decode_tensor(const TensorProtoFields& t, const TensorSources& so
       return invalid_model(what + ": raw_data has " + std::to_string(t.raw_data.size()) +
                            " bytes, expected " + std::to_string(nbytes) + " for " + describe(dtype, t.dims));
     }
-    return wrap_tensor_bytes(dtype, Shape(t.dims), t.raw_data, sources.model_owner);
+    Tensor out = wrap_tensor_bytes(dtype, Shape(t.dims), t.raw_data, sources.model_owner);
+    if (sources.model_is_file_map && out.raw_data() != static_cast<const void*>(t.raw_data.data())) {
+      MappedFile::release_range(t.raw_data.data(), t.raw_data.size());
+    }
+    return out;
   }
   const TypedField field = typed_field_for(t, dtype);
   if (field.count != numel) {

@@ -48,6 +48,10 @@ Result<TensorProtoFields> parse_tensor_proto(pb::WireReader r);
 struct TensorSources {
   std::shared_ptr<const void> model_owner;  // keeps the model buffer alive
   ExternalDataFiles* external = nullptr;    // null: external data is refused
+  // The model buffer is a read-only file map (load_onnx_model), so the pages
+  // under a raw_data tensor that had to be copied can be dropped right away
+  // (MappedFile::release_range): load holds each weight once, not twice.
+  bool model_is_file_map = false;
 };
 
 // Builds the Tensor. `what` names it in errors ("initializer 'w'"): size

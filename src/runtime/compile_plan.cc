@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/execution_plan.h"
+#include "runtime/mapped_pages.h"
 
 namespace fastserve {
 namespace {
@@ -164,6 +165,12 @@ Result<ExecutionPlan> compile_plan(const Model& source, const PlanOptions& optio
       return with_model_name(st, display);
     }
     cn.state = std::move(ctx.state);
+    // The weights it packed are not read again from the file's pages.
+    for (ValueId id : n.inputs) {
+      if (id == kNoValue) continue;
+      const Value& v = g.values[static_cast<size_t>(id)];
+      if (v.is_constant()) release_mapped_bytes(*model, v.initializer.raw_data(), v.initializer.nbytes());
+    }
   }
   plan_releases(g, plan.nodes);
   return plan;

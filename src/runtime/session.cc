@@ -12,6 +12,7 @@
 #include "core/thread_pool.h"
 #include "runtime/execution_plan.h"
 #include "runtime/kernel_registry.h"
+#include "runtime/mapped_pages.h"
 #include "runtime/run_memory.h"
 #include "runtime/optimize_model.h"
 
@@ -104,6 +105,9 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
     impl->pass_report.nodes_before = impl->pass_report.nodes_after = static_cast<int64_t>(model->graph.nodes.size());
   }
   FS_ASSIGN_OR_RETURN(impl->plan, compile_plan(*compiled, plan_options, registry));
+  // The kernels hold their packed weights now; the file pages they read go
+  // (runtime/mapped_pages.h).
+  release_mapped_pages(*compiled);
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 
