@@ -22,6 +22,10 @@ size_t dtype_size(DType t) {
     case DType::kU32: return 4;
     case DType::kU64: return 8;
     case DType::kBF16: return 2;
+    // Low-precision types: one byte per element, sub-byte ones unpacked (dtype.h).
+    case DType::kF8E4M3FN: case DType::kF8E4M3FNUZ: case DType::kF8E5M2: case DType::kF8E5M2FNUZ:
+    case DType::kF8E8M0: case DType::kF4E2M1: case DType::kI4: case DType::kU4: case DType::kI2:
+    case DType::kU2: return 1;
     case DType::kString:
     case DType::kUndefined: return 0;
   }
@@ -44,6 +48,17 @@ const char* dtype_name(DType t) {
     case DType::kU32: return "uint32";
     case DType::kU64: return "uint64";
     case DType::kBF16: return "bfloat16";
+    // ml_dtypes' names, which numpy users see for these types.
+    case DType::kF8E4M3FN: return "float8_e4m3fn";
+    case DType::kF8E4M3FNUZ: return "float8_e4m3fnuz";
+    case DType::kF8E5M2: return "float8_e5m2";
+    case DType::kF8E5M2FNUZ: return "float8_e5m2fnuz";
+    case DType::kF8E8M0: return "float8_e8m0fnu";
+    case DType::kF4E2M1: return "float4_e2m1fn";
+    case DType::kI4: return "int4";
+    case DType::kU4: return "uint4";
+    case DType::kI2: return "int2";
+    case DType::kU2: return "uint2";
     case DType::kUndefined: return "undefined";
   }
   return "undefined";
@@ -67,6 +82,7 @@ const char* dtype_v2_name(DType t) {
     case DType::kU64: return "UINT64";
     case DType::kBF16: return "BF16";
     case DType::kUndefined: return "INVALID";
+    default: return "INVALID";  // the v2 protocol has no names for the low-precision types
   }
   return "INVALID";
 }
@@ -82,9 +98,10 @@ DType dtype_from_onnx(int32_t onnx_type) {
   switch (onnx_type) {
     case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9:
     case 10: case 11: case 12: case 13: case 16:
+    case 17: case 18: case 19: case 20: case 21: case 22: case 23: case 24: case 25: case 26:
       return static_cast<DType>(onnx_type);
     default:
-      // 14/15 are complex, 17+ float8/int4: not representable here.
+      // 14/15 are complex, 27+ (float6, ...): not representable here.
       return DType::kUndefined;
   }
 }
@@ -102,6 +119,19 @@ bool dtype_is_integer(DType t) {
       return true;
     default:
       return false;
+  }
+}
+
+bool dtype_is_low_precision(DType t) {
+  const int32_t v = static_cast<int32_t>(t);
+  return v >= static_cast<int32_t>(DType::kF8E4M3FN) && v <= static_cast<int32_t>(DType::kI2);
+}
+
+int dtype_packed_bits(DType t) {
+  switch (t) {
+    case DType::kI4: case DType::kU4: case DType::kF4E2M1: return 4;
+    case DType::kI2: case DType::kU2: return 2;
+    default: return 0;
   }
 }
 

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <limits>
 
+#include "fastserve/low_precision.h"
+
 namespace fastserve {
 
 namespace {
@@ -120,6 +122,9 @@ double Tensor::element_as_double(int64_t i) const {
     case DType::kU32: return load<uint32_t>(data_, i);
     case DType::kU64: return static_cast<double>(load<uint64_t>(data_, i));
     case DType::kBool: return load<uint8_t>(data_, i) != 0 ? 1.0 : 0.0;
+    case DType::kF8E4M3FN: case DType::kF8E4M3FNUZ: case DType::kF8E5M2: case DType::kF8E5M2FNUZ:
+    case DType::kF8E8M0: case DType::kF4E2M1: case DType::kI4: case DType::kU4: case DType::kI2:
+    case DType::kU2: return low_precision_to_double(dtype_, load<uint8_t>(data_, i));
     case DType::kString:
     case DType::kUndefined: break;
   }
@@ -138,7 +143,9 @@ int64_t Tensor::element_as_int64(int64_t i) const {
                  ? std::numeric_limits<int64_t>::max()
                  : static_cast<int64_t>(v);
     }
-    case DType::kF32: case DType::kF64: case DType::kF16: case DType::kBF16: {
+    case DType::kF32: case DType::kF64: case DType::kF16: case DType::kBF16:
+    case DType::kF8E4M3FN: case DType::kF8E4M3FNUZ: case DType::kF8E5M2: case DType::kF8E5M2FNUZ:
+    case DType::kF8E8M0: case DType::kF4E2M1: {
       // Truncate toward zero like a C cast, but without UB on NaN / out of range.
       const double d = element_as_double(i);
       if (std::isnan(d)) return 0;

@@ -131,7 +131,7 @@ Status infer_cast(const NodeView& node, std::vector<TensorInfo>& outputs) {
   const Attribute* to = node.attr("to");
   if (to == nullptr) return node.error(StatusCode::kInvalidModel, "missing attribute 'to'");
   const DType target = dtype_from_onnx(static_cast<int32_t>(to->i));
-  // Every fixed-size numeric type and bool; strings, float8, int4, complex are not.
+  // Every fixed-size numeric type, bool and the low-precision types; strings and complex are not.
   if (target == DType::kUndefined || target == DType::kString || !dtype_is_storable(target)) {
     return node.error(StatusCode::kUnsupported,
                       "cast to ONNX data type " + std::to_string(to->i) + " is not supported");

@@ -106,11 +106,12 @@ inline constexpr uint32_t kDataType = 2;        // int32 (TensorProto.DataType =
 inline constexpr uint32_t kSegment = 3;         // Segment (unsupported)
 inline constexpr uint32_t kFloatData = 4;       // repeated float: FLOAT, COMPLEX64
 inline constexpr uint32_t kInt32Data = 5;       // repeated int32: INT32, INT16, INT8, UINT16, UINT8, BOOL,
-                                                //   FLOAT16 and BFLOAT16 (as bit patterns), FLOAT8*
+                                                //   FLOAT16 and BFLOAT16 (as bit patterns), FLOAT8*,
+                                                //   4- and 2-bit types (one packed byte each)
 inline constexpr uint32_t kStringData = 6;      // repeated bytes: STRING
 inline constexpr uint32_t kInt64Data = 7;       // repeated int64: INT64
 inline constexpr uint32_t kName = 8;            // string
-inline constexpr uint32_t kRawData = 9;         // bytes: little-endian, row-major
+inline constexpr uint32_t kRawData = 9;         // bytes: little-endian, row-major; sub-byte packed
 inline constexpr uint32_t kDoubleData = 10;     // repeated double: DOUBLE, COMPLEX128
 inline constexpr uint32_t kUint64Data = 11;     // repeated uint64: UINT32, UINT64
 inline constexpr uint32_t kDocString = 12;      // string

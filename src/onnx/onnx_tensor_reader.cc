@@ -3,14 +3,22 @@
 // Which typed field holds which data type is fixed by onnx.proto
 // (TensorProto, comments on each field): float_data for FLOAT; int32_data
 // for INT32, INT16, INT8, UINT16, UINT8, BOOL, and FLOAT16/BFLOAT16 as their
-// 16-bit patterns; int64_data for INT64; double_data for DOUBLE; uint64_data
-// for UINT32 and UINT64.
+// 16-bit patterns, the float8 types as their 8-bit codes (one per entry) and
+// the sub-byte types as packed bytes (one byte, two 4-bit or four 2-bit
+// elements, per entry); int64_data for INT64; double_data for DOUBLE;
+// uint64_data for UINT32 and UINT64.
+//
+// Sub-byte types (int4, uint4, float4e2m1, int2, uint2) are packed in
+// raw_data, external data and int32_data alike, and are unpacked here into
+// the one-element-per-byte storage of dtype.h: such tensors are always
+// copied, never wrapped in place.
 #include "onnx/onnx_tensor_reader.h"
 
 #include <charconv>
 #include <cstring>
 #include <optional>
 
+#include "fastserve/low_precision.h"
 #include "onnx/mapped_file.h"
 #include "onnx/onnx_schema_ids.h"
 
@@ -35,26 +43,10 @@ const char* onnx_data_type_name(int32_t t) {
       return "COMPLEX64";
     case 15:
       return "COMPLEX128";
-    case 17:
-      return "FLOAT8E4M3FN";
-    case 18:
-      return "FLOAT8E4M3FNUZ";
-    case 19:
-      return "FLOAT8E5M2";
-    case 20:
-      return "FLOAT8E5M2FNUZ";
-    case 21:
-      return "UINT4";
-    case 22:
-      return "INT4";
-    case 23:
-      return "FLOAT4E2M1";
-    case 24:
-      return "FLOAT8E8M0";
-    case 25:
-      return "UINT2";
-    case 26:
-      return "INT2";
+    case 27:
+      return "FLOAT6E2M3";
+    case 28:
+      return "FLOAT6E3M2";
     default:
       return nullptr;
   }
@@ -92,6 +84,18 @@ Tensor typed_tensor(DType dtype, const std::vector<int64_t>& dims, const std::ve
 template <typename Dst, typename Src>
 Tensor typed_tensor_cast(DType dtype, const std::vector<int64_t>& dims, const std::vector<Src>& values) {
   return typed_tensor<Dst>(dtype, dims, values, [](Src v) { return static_cast<Dst>(v); });
+}
+
+// A sub-byte tensor from its packed bytes (packed_byte_count of them).
+Tensor unpack_tensor(DType dtype, Shape shape, const uint8_t* packed) {
+  Tensor t = Tensor::empty(dtype, std::move(shape));
+  unpack_sub_byte(dtype, packed, t.numel(), static_cast<uint8_t*>(t.raw_data()));
+  return t;
+}
+
+// The number of entries a typed field must have for `numel` elements.
+uint64_t typed_count_for(DType dtype, uint64_t numel) {
+  return dtype_packed_bits(dtype) != 0 ? packed_byte_count(dtype, static_cast<int64_t>(numel)) : numel;
 }
 
 // The typed field a dtype is stored in, as (name, element count).
@@ -143,6 +147,22 @@ Tensor decode_typed(const TensorProtoFields& t, DType dtype) {
       return typed_tensor_cast<uint8_t>(dtype, d, t.int32_data);
     case DType::kBool:
       return typed_tensor<bool>(dtype, d, t.int32_data, [](int32_t v) { return v != 0; });
+    case DType::kF8E4M3FN:
+    case DType::kF8E4M3FNUZ:
+    case DType::kF8E5M2:
+    case DType::kF8E5M2FNUZ:
+    case DType::kF8E8M0:
+      return typed_tensor_cast<uint8_t>(dtype, d, t.int32_data);
+    case DType::kI4:
+    case DType::kU4:
+    case DType::kF4E2M1:
+    case DType::kI2:
+    case DType::kU2: {
+      // Each entry holds one packed byte.
+      std::vector<uint8_t> packed(t.int32_data.size());
+      for (size_t i = 0; i < packed.size(); ++i) packed[i] = static_cast<uint8_t>(t.int32_data[i]);
+      return unpack_tensor(dtype, Shape(d), packed.data());
+    }
     case DType::kString:
     case DType::kUndefined:
       break;
@@ -196,6 +216,7 @@ Result<Tensor> decode_external(const TensorProtoFields& t, DType dtype, uint64_t
                          " + " + std::to_string(nbytes) + ") lies outside " + f.path() + " (" +
                          std::to_string(f.size()) + " bytes)");
   }
+  if (dtype_packed_bits(dtype) != 0) return unpack_tensor(dtype, Shape(t.dims), f.data() + offset);
   return wrap_tensor_bytes(dtype, Shape(t.dims), pb::Bytes(f.data() + offset, static_cast<size_t>(nbytes)),
                            MappedFile::data_owner(file.value()));
 }
@@ -324,7 +345,10 @@ Result<Tensor> decode_tensor(const TensorProtoFields& t, const TensorSources& so
     }
     numel *= static_cast<uint64_t>(d);
   }
-  const uint64_t nbytes = numel * dtype_size(dtype);
+  // Bytes on the wire: packed for sub-byte types.
+  const uint64_t nbytes = dtype_packed_bits(dtype) != 0
+                              ? packed_byte_count(dtype, static_cast<int64_t>(numel))
+                              : numel * dtype_size(dtype);
 
   if (t.data_location == ids::kLocationExternal) return decode_external(t, dtype, nbytes, sources, what);
   if (t.data_location != ids::kLocationDefault) {
@@ -333,8 +357,10 @@ Result<Tensor> decode_tensor(const TensorProtoFields& t, const TensorSources& so
   if (t.has_raw_data) {
     if (t.raw_data.size() != nbytes) {
       return invalid_model(what + ": raw_data has " + std::to_string(t.raw_data.size()) +
-                           " bytes, expected " + std::to_string(nbytes) + " for " + describe(dtype, t.dims));
+                           " bytes, expected " + std::to_string(nbytes) + " for " + describe(dtype, t.dims) +
+                           (dtype_packed_bits(dtype) != 0 ? " (packed)" : ""));
     }
+    if (dtype_packed_bits(dtype) != 0) return unpack_tensor(dtype, Shape(t.dims), t.raw_data.data());
     Tensor out = wrap_tensor_bytes(dtype, Shape(t.dims), t.raw_data, sources.model_owner);
     if (sources.model_is_file_map && out.raw_data() != static_cast<const void*>(t.raw_data.data())) {
       MappedFile::release_range(t.raw_data.data(), t.raw_data.size());
@@ -342,19 +368,21 @@ Result<Tensor> decode_tensor(const TensorProtoFields& t, const TensorSources& so
     return out;
   }
   const TypedField field = typed_field_for(t, dtype);
-  if (field.count != numel) {
+  const uint64_t want = typed_count_for(dtype, numel);
+  if (field.count != want) {
     // Name the field the data is in when it is the wrong one, else the count.
     const size_t any = t.float_data.size() + t.int32_data.size() + t.int64_data.size() +
                        t.double_data.size() + t.uint64_data.size();
     if (field.count == 0 && any == 0) {
-      return invalid_model(what + ": no data (expected " + std::to_string(numel) + " values for " +
+      return invalid_model(what + ": no data (expected " + std::to_string(want) + " values for " +
                            describe(dtype, t.dims) + ")");
     }
     if (field.count == 0) {
       return invalid_model(what + ": " + dtype_name(dtype) + " data must be in raw_data or " + field.name);
     }
     return invalid_model(what + ": " + field.name + " has " + std::to_string(field.count) +
-                         " values, expected " + std::to_string(numel) + " for " + describe(dtype, t.dims));
+                         " values, expected " + std::to_string(want) + " for " + describe(dtype, t.dims) +
+                         (want != numel ? " (packed)" : ""));
   }
   return decode_typed(t, dtype);
 }

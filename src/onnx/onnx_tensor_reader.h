@@ -6,7 +6,8 @@
 //   external data  a side file, mapped once and wrapped in place (zero copy)
 //   typed fields   float_data, int32_data, ...: decoded into a new buffer
 // A wrapped tensor is copied only when its bytes are not aligned for its
-// element type (see decode_tensor).
+// element type (see decode_tensor). Sub-byte types (int4, float4, int2, ...)
+// are packed on the wire and always unpacked into a new buffer (dtype.h).
 #pragma once
 
 #include <cstdint>
@@ -55,7 +56,7 @@ struct TensorSources {
 };
 
 // Builds the Tensor. `what` names it in errors ("initializer 'w'"): size
-// mismatch, negative dims, unsupported dtype (string, complex, float8, ...),
+// mismatch, negative dims, unsupported dtype (string, complex, float6, ...),
 // segments, missing or misplaced data, bad external data.
 Result<Tensor> decode_tensor(const TensorProtoFields& t, const TensorSources& sources,
                              const std::string& what);

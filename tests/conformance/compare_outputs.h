@@ -1,7 +1,9 @@
 // Output comparison with the ONNX backend test suite's rules: the dtype and
 // the shape must match exactly; floating-point values must satisfy numpy's
 // assert_allclose (|actual - expected| <= atol + rtol * |expected|, NaN equal
-// to NaN, infinities equal only to themselves); everything else must be equal.
+// to NaN, infinities equal only to themselves); everything else must be equal
+// (float8 and float4 code for code, NaN codes matching each other; sub-byte
+// integers as their unpacked stored bytes).
 #pragma once
 
 #include <string>

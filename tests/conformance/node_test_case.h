@@ -28,7 +28,8 @@ struct NodeTestCase {
 Result<std::vector<NodeTestCase>> list_node_tests(const std::string& root);
 
 // Reads one TensorProto file. kUnsupported for dtypes the engine does not
-// store (string, float8, complex, ...), kInvalidModel for a malformed file.
+// store (string, complex, float6, ...), kInvalidModel for a malformed file.
+// Sub-byte types come back unpacked (dtype.h).
 Result<Tensor> read_tensor_proto_file(const std::string& path);
 
 }  // namespace fastserve::conformance

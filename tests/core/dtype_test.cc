@@ -91,7 +91,9 @@ TEST(DType, FromOnnxAcceptsKnownCodesOnly) {
   EXPECT_EQ(dtype_from_onnx(8), DType::kString);
   EXPECT_EQ(dtype_from_onnx(0), DType::kUndefined);
   EXPECT_EQ(dtype_from_onnx(14), DType::kUndefined);  // complex64
-  EXPECT_EQ(dtype_from_onnx(17), DType::kUndefined);  // float8
+  EXPECT_EQ(dtype_from_onnx(17), DType::kF8E4M3FN);
+  EXPECT_EQ(dtype_from_onnx(26), DType::kI2);
+  EXPECT_EQ(dtype_from_onnx(27), DType::kUndefined);  // float6e2m3
   EXPECT_EQ(dtype_from_onnx(-3), DType::kUndefined);
 }
 

@@ -135,6 +135,8 @@ TEST(InferElementwise, CastTakesDtypeFromTo) {
   expect_shape(infer("Cast", 13, {attr_int("to", 10)}, {f32({2, 3})}), DType::kF16, Shape{2, 3});
   expect_shape(infer("Cast", 13, {attr_int("to", 9)}, {known(DType::kI64, {4})}), DType::kBool, Shape{4});
   expect_shape(infer("Cast", 19, {attr_int("to", 16)}, {f32({})}), DType::kBF16, Shape{});
+  expect_shape(infer("Cast", 19, {attr_int("to", 17)}, {f32({3})}), DType::kF8E4M3FN, Shape{3});
+  expect_shape(infer("Cast", 25, {attr_int("to", 22)}, {f32({2, 2})}), DType::kI4, Shape{2, 2});
   Inferred u = infer("Cast", 13, {attr_int("to", 7)}, {unknown_rank(DType::kF32)});
   ASSERT_TRUE(u.status.ok());
   EXPECT_EQ(u.outputs[0].dtype, DType::kI64);
@@ -143,8 +145,8 @@ TEST(InferElementwise, CastTakesDtypeFromTo) {
 
 TEST(InferElementwise, CastRejectsUnsupportedTargets) {
   expect_error(infer("Cast", 13, {attr_int("to", 8)}, {f32({2})}), StatusCode::kUnsupported);  // string
-  expect_error(infer("Cast", 19, {attr_int("to", 17)}, {f32({2})}),
-               StatusCode::kUnsupported);  // float8e4m3fn
+  expect_error(infer("Cast", 19, {attr_int("to", 27)}, {f32({2})}),
+               StatusCode::kUnsupported);  // float6e2m3
   expect_error(infer("Cast", 13, {attr_int("to", 14)}, {f32({2})}), StatusCode::kUnsupported);  // complex64
   expect_error(infer("Cast", 13, {attr_int("to", 999)}, {f32({2})}), StatusCode::kUnsupported);
   expect_error(infer("Cast", 13, {}, {f32({2})}), StatusCode::kInvalidModel);  // no 'to'

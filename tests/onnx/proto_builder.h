@@ -58,6 +58,14 @@ enum OnnxType : int32_t {
   kOnnxComplex64 = 14,
   kOnnxBfloat16 = 16,
   kOnnxFloat8E4M3 = 17,
+  kOnnxFloat8E5M2 = 19,
+  kOnnxUint4 = 21,
+  kOnnxInt4 = 22,
+  kOnnxFloat4E2M1 = 23,
+  kOnnxFloat8E8M0 = 24,
+  kOnnxUint2 = 25,
+  kOnnxInt2 = 26,
+  kOnnxFloat6E2M3 = 27,
 };
 
 // Bytes of a vector of trivially copyable values (for raw_data).
