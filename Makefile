@@ -9,7 +9,7 @@ GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 MODEL ?= models/fashion_mnist_cnn.onnx
 IMAGE ?= models/samples/sample_0_ankle_boot.png
 
-.PHONY: run test deps build build-asan unit asan-test conformance conformance-data fuzz fuzz-long bench bench-gemm models golden zoo bench-peers bench-serve soak clean
+.PHONY: run test deps build build-asan unit asan-test conformance conformance-data fuzz fuzz-long bench bench-gemm models golden zoo zoo-check bench-peers bench-serve soak clean
 
 deps:
 	@tools/install_deps.sh
@@ -84,11 +84,17 @@ models:
 golden:
 	tools/setup_venv.sh && .venv/bin/python tools/make_test_models.py && .venv/bin/python tools/make_golden.py
 
-# Benchmark zoo: torchvision models with random weights as ONNX in zoo/ (git-ignored; needs
+# Benchmark zoo: torchvision CNNs, ViT-tiny and BERT-base / GPT-2-small shaped transformers
+# (tools/zoo_transformers.py) with random weights as ONNX in zoo/ (git-ignored, ~1.5 GB; needs
 # Debian's python3-torch; not part of test). Skips what exists; ZOO_ARGS=--force re-exports.
 ZOO_ARGS ?=
 zoo:
 	tools/setup_venv.sh && .venv/bin/python tools/make_zoo.py $(ZOO_ARGS)
+
+# Every zoo model through fastserve against ONNX Runtime at batch 1 and at other batch sizes
+# and sequence lengths (max rel error <= 1e-4); not part of test (needs the zoo).
+zoo-check: zoo build
+	.venv/bin/python tools/check_zoo.py --fastserve-bin $(BUILD)/fastserve $(ZOO_CHECK_ARGS)
 
 # fastserve vs ONNX Runtime vs PyTorch on the zoo; rewrites a section of docs/benchmarks.md.
 # e.g. make bench-peers PEERS_ARGS="--threads 1,2 --json peers.json". On a busy machine, shield

@@ -4,8 +4,9 @@
     tools/setup_venv.sh && .venv/bin/python tools/make_zoo.py [--force] [--models resnet18,...]
 
 For each entry of ZOO writes zoo/<name>/ (git-ignored, ~150 MB in all):
-  model.onnx         opset 17, input "input" [batch,...] (dynamic dim "batch"), output "logits"
-  input_0.npy        f32, batch 1, seeded standard normal
+  model.onnx         opset 17; CNNs: input "input" [batch,...] (dynamic dim "batch"), output "logits";
+                     transformers: int64 input_ids (+ attention_mask) [batch, seq]
+  input_<i>.npy      one per graph input: batch 1 (seq 16), seeded (N(0,1), token ids, or a 0/1 mask)
   ort_output_0.npy   ONNX Runtime's output for it (graph optimizations DISABLED, 1 thread)
   torch_state.pt     the PyTorch state_dict, so bench/peers/bench_peers.py can rebuild the
                      same model in PyTorch (meta.json names the builder)
@@ -28,8 +29,8 @@ seeds (up to float summation order in torch's multithreaded BatchNorm estimate).
 
 Adding a model: add a ZooEntry to ZOO. `builder` is an importable dotted path (called with
 `kwargs`) so the PyTorch peer can rebuild the model from meta.json alone; `inputs` lists every
-graph input (the batch dim is the string "batch"); `calibrate` prepares the random weights
-(None for none). A transformer would add its own input spec (e.g. int64 ids) and calibrate.
+graph input (dynamic dims are the strings "batch" and "seq", with a sampler for its values);
+`calibrate` prepares the random weights (None for none).
 """
 import argparse
 import dataclasses
@@ -58,8 +59,29 @@ FILES = ["model.onnx", "input_0.npy", "ort_output_0.npy", "torch_state.pt", "met
 @dataclasses.dataclass
 class ZooInput:
     name: str
-    shape: list  # "batch" marks the dynamic batch dim
+    shape: list  # "batch" and "seq" mark the dynamic dims
     dtype: str = "float32"
+    sampler: str = "normal"  # normal: N(0,1); ids: uniform in [0, high); mask: 1s with trailing 0s (padding)
+    high: int = 0
+
+
+# Concrete sizes of the dynamic dims for the sample input (input_0.npy, ...).
+SAMPLE_DIMS = {"batch": 1, "seq": 16}
+
+
+def sample_input(inp, rng, dims=None):
+    """A seeded sample for one graph input (also used by tools/check_zoo.py at other sizes)."""
+    shape = concrete_shape(inp, dims or SAMPLE_DIMS)
+    if inp.sampler == "normal":
+        return rng.standard_normal(shape).astype(inp.dtype)
+    if inp.sampler == "ids":
+        return rng.integers(0, inp.high, size=shape).astype(inp.dtype)
+    if inp.sampler == "mask":  # each row keeps a prefix of random length >= 1, the rest is padding
+        out = np.zeros(shape, dtype=inp.dtype)
+        for row in out.reshape(-1, shape[-1]):
+            row[: rng.integers(max(1, shape[-1] // 2), shape[-1] + 1)] = 1
+        return out
+    raise ValueError(f"input '{inp.name}': unknown sampler {inp.sampler}")
 
 
 @dataclasses.dataclass
@@ -72,6 +94,7 @@ class ZooEntry:
     calibrate: Optional[Callable] = None  # calibrate(model, entry, seed) before export
     weight_seed: int = 1
     input_seed: int = 2
+    output_dims: dict = dataclasses.field(default_factory=lambda: {0: "batch"})  # dynamic dims of every output
 
 
 def reestimate_batchnorm(model, entry, seed, batches=4, batch_size=8):
@@ -86,21 +109,30 @@ def reestimate_batchnorm(model, entry, seed, batches=4, batch_size=8):
     model.train()
     with torch.no_grad():
         for _ in range(batches):
-            feeds = [torch.randn(*shape_with_batch(i, batch_size), generator=gen) for i in entry.inputs]
+            feeds = [torch.randn(*concrete_shape(i, {"batch": batch_size}), generator=gen) for i in entry.inputs]
             model(*feeds)
     model.eval()
 
 
-def shape_with_batch(inp, batch):
-    return [batch if d == "batch" else d for d in inp.shape]
+def concrete_shape(inp, dims):
+    return [dims[d] if isinstance(d, str) else d for d in inp.shape]
 
 
 IMAGE_224 = [ZooInput("input", ["batch", 3, 224, 224])]
+SEQ_DIMS = {0: "batch", 1: "seq"}
 
 ZOO = [
     ZooEntry("resnet18", "torchvision.models.resnet18", {}, IMAGE_224, ["logits"], reestimate_batchnorm),
     ZooEntry("resnet50", "torchvision.models.resnet50", {}, IMAGE_224, ["logits"], reestimate_batchnorm),
     ZooEntry("mobilenet_v2", "torchvision.models.mobilenet_v2", {}, IMAGE_224, ["logits"], reestimate_batchnorm),
+    # Transformers (tools/zoo_transformers.py): BERT-base and GPT-2-small shapes, ViT-Ti/16.
+    ZooEntry("bert_base", "zoo_transformers.BertLikeEncoder", {},
+             [ZooInput("input_ids", ["batch", "seq"], "int64", "ids", 30522),
+              ZooInput("attention_mask", ["batch", "seq"], "int64", "mask")],
+             ["last_hidden_state"], output_dims=SEQ_DIMS),
+    ZooEntry("gpt2_small", "zoo_transformers.Gpt2LikeDecoder", {},
+             [ZooInput("input_ids", ["batch", "seq"], "int64", "ids", 50257)], ["logits"], output_dims=SEQ_DIMS),
+    ZooEntry("vit_tiny", "zoo_transformers.vit_tiny", {}, IMAGE_224, ["logits"]),
 ]
 
 
@@ -140,18 +172,13 @@ def export_entry(entry, out_dir):
     model.eval()
 
     rng = np.random.default_rng(entry.input_seed)
-    feeds = {}
-    for inp in entry.inputs:
-        shape = shape_with_batch(inp, 1)
-        if inp.dtype != "float32":
-            raise NotImplementedError(f"{entry.name}: input '{inp.name}' dtype {inp.dtype}: add a sampler")
-        feeds[inp.name] = rng.standard_normal(shape).astype(np.float32)
+    feeds = {inp.name: sample_input(inp, rng) for inp in entry.inputs}
 
     model_path = os.path.join(out_dir, "model.onnx")
     torch_feeds = tuple(torch.from_numpy(feeds[i.name]) for i in entry.inputs)
-    dynamic = {i.name: {k: "batch" for k, d in enumerate(i.shape) if d == "batch"} for i in entry.inputs}
+    dynamic = {i.name: {k: d for k, d in enumerate(i.shape) if isinstance(d, str)} for i in entry.inputs}
     for name in entry.outputs:
-        dynamic[name] = {0: "batch"}
+        dynamic[name] = dict(entry.output_dims)
     with torch.inference_mode():
         torch_out = model(*torch_feeds).numpy()
     with torch.no_grad():
@@ -174,7 +201,8 @@ def export_entry(entry, out_dir):
     meta = {
         "name": entry.name,
         "inputs": [{"name": i.name, "shape": i.shape, "dtype": i.dtype, "file": f"input_{k}.npy",
-                    "sample_shape": shape_with_batch(i, 1)} for k, i in enumerate(entry.inputs)],
+                    "sampler": i.sampler, "high": i.high,
+                    "sample_shape": concrete_shape(i, SAMPLE_DIMS)} for k, i in enumerate(entry.inputs)],
         "outputs": entry.outputs,
         "output_shape": list(ref.shape),
         "opset": OPSET,

@@ -3,7 +3,7 @@
 
     make bench-peers                                   # = the line below, after make zoo and make build
     .venv/bin/python bench/peers/bench_peers.py --fastserve-bin build/release/fastserve \
-        [--threads 1,2] [--batch 1] [--rounds 5] [--warmup 10] [--iterations 50] [--json FILE]
+        [--threads 1,2] [--batch 1] [--seq 128] [--rounds 5] [--warmup 10] [--iterations 50] [--json FILE]
 
 For each thread count, R rounds; each round runs every model on every peer once, each run in a
 fresh process (fastserve `bench`, or peer_worker.py for ORT / PyTorch) with W warm-up and I timed
@@ -12,7 +12,9 @@ neighbours, page cache) hits all peers alike. A peer's number is the median over
 process's p50 latency; its peak RSS is the process's ru_maxrss (wait4), the Python interpreter
 and the library included for the peers. Before the rounds, `fastserve run` computes each model
 once on zoo/<name>/input_0.npy and the output is compared with ort_output_0.npy (the ORT_DISABLE_ALL
-reference from make_zoo.py).
+reference from make_zoo.py). Transformers (inputs with a "seq" dim: bert_base, gpt2_small) run at
+--seq tokens on inputs drawn once per model with the zoo's samplers (token ids, 0/1 mask) and
+given to every peer from the same .npy files.
 
 Writes the section between <!-- peers:begin --> and <!-- peers:end --> of docs/benchmarks.md
 (the rest of the file is kept; --no-doc skips it) and, with --json, every raw number. A peer
@@ -35,6 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peers_report  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer_worker.py")
 PEERS = ["fastserve", "ort", "torch"]
 
@@ -114,9 +117,11 @@ class Fastserve:
         rc, out, _, _ = run_child([self.binary, "--version"], timeout=60)
         return "; ".join(ln.strip() for ln in out.strip().splitlines()) if rc == 0 else "n/a"
 
-    def bench(self, model_path, threads, batch, warmup, iterations):
+    def bench(self, model_path, threads, batch, warmup, iterations, input_files=None):
         cmd = [self.binary, "bench", "--model", model_path, "--threads", str(threads), "--batch", str(batch),
                "--warmup", str(warmup), "--iterations", str(iterations), "--json", "--quiet"]
+        for name, path in (input_files or {}).items():
+            cmd += ["--input", f"{name}={path}"]
         if model_path in self.model_errors:
             return {"error": self.model_errors[model_path]}
         rc, out, err, rss = run_child(cmd)
@@ -138,8 +143,14 @@ class Fastserve:
             return {"error": self.run_error}
         with tempfile.TemporaryDirectory() as tmp:
             out_path = os.path.join(tmp, "out.npy")
-            cmd = [self.binary, "run", "--model", os.path.join(model_dir, "model.onnx"), "--input",
-                   os.path.join(model_dir, "input_0.npy"), "--output", out_path, "--threads", str(threads), "--json"]
+            with open(os.path.join(model_dir, "meta.json")) as f:
+                specs = json.load(f)["inputs"]
+            cmd = [self.binary, "run", "--model", os.path.join(model_dir, "model.onnx"), "--output", out_path,
+                   "--threads", str(threads), "--json", "--input"]
+            if len(specs) == 1:
+                cmd.append(os.path.join(model_dir, specs[0]["file"]))
+            else:
+                cmd += [f"{sp['name']}={os.path.join(model_dir, sp['file'])}" for sp in specs]
             rc, _, err, _ = run_child(cmd)
             if rc != 0:
                 return {"error": f"`fastserve run` exit {rc}: {last_line(err)}"}
@@ -150,15 +161,37 @@ class Fastserve:
         return {"max_abs": abs_err, "max_rel": rel_err}
 
 
-def run_peer(peer, fastserve, model_dir, args, threads):
+def sequence_inputs(model_dir, batch, seq, out_dir):
+    """For a model with a "seq" dim: its inputs at (batch, seq), drawn once with the zoo's samplers
+    and written as out_dir/<name>.npy, so every peer gets the same data; {} for other models."""
+    import make_zoo  # tools/: the samplers the zoo was exported with
+    from make_test_models import save_npy
+
+    with open(os.path.join(model_dir, "meta.json")) as f:
+        specs = json.load(f)["inputs"]
+    if not any("seq" in sp["shape"] for sp in specs):
+        return {}
+    rng = np.random.default_rng(4242)
+    files = {}
+    os.makedirs(out_dir, exist_ok=True)
+    for sp in specs:
+        inp = make_zoo.ZooInput(sp["name"], sp["shape"], sp["dtype"], sp.get("sampler", "normal"), sp.get("high", 0))
+        files[sp["name"]] = os.path.join(out_dir, sp["name"] + ".npy")
+        save_npy(files[sp["name"]], make_zoo.sample_input(inp, rng, {"batch": batch, "seq": seq}))
+    return files
+
+
+def run_peer(peer, fastserve, model_dir, args, threads, input_files=None):
     if peer == "fastserve":
         if fastserve.bench_error:
             return {"error": fastserve.bench_error}
         return fastserve.bench(os.path.join(model_dir, "model.onnx"), threads, args.batch, args.warmup,
-                               args.iterations)
+                               args.iterations, input_files)
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS=str(threads))
     cmd = [sys.executable, WORKER, peer, "--model-dir", model_dir, "--threads", str(threads), "--batch",
            str(args.batch), "--warmup", str(args.warmup), "--iterations", str(args.iterations)]
+    if input_files:
+        cmd += ["--inputs-dir", os.path.dirname(next(iter(input_files.values())))]
     rc, out, err, rss = run_child(cmd, env=env)
     if rc != 0:
         return {"error": f"{peer} worker exit {rc}: {last_line(err)}"}
@@ -212,6 +245,7 @@ def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", type=int_list, default=[2], help="thread counts, e.g. 1,2 (default 2)")
     ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--seq", type=int, default=128, help="sequence length for transformers (default 128)")
     ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds; medians over them (default 5)")
     ap.add_argument("--warmup", type=int, default=10, help="untimed runs per process (default 10)")
     ap.add_argument("--iterations", type=int, default=50, help="timed runs per process (default 50)")
@@ -227,8 +261,8 @@ def parse_args(argv):
     args.peers = [p for p in args.peers.split(",") if p]
     if not args.peers or any(p not in PEERS for p in args.peers):
         ap.error(f"--peers: choose from {','.join(PEERS)}")
-    if args.batch < 1 or args.rounds < 1 or args.warmup < 0 or args.iterations < 1:
-        ap.error("--batch, --rounds and --iterations must be >= 1, --warmup >= 0")
+    if args.batch < 1 or args.seq < 1 or args.rounds < 1 or args.warmup < 0 or args.iterations < 1:
+        ap.error("--batch, --seq, --rounds and --iterations must be >= 1, --warmup >= 0")
     return args
 
 
@@ -245,6 +279,9 @@ def main(argv=None):
 
     raw = {"config": {k: v for k, v in vars(args).items()}, "started": started.isoformat(), "environment": env_info,
            "by_threads": {}}
+    inputs_tmp = tempfile.TemporaryDirectory()
+    input_files = {m: sequence_inputs(os.path.join(args.zoo, m), args.batch, args.seq,
+                                      os.path.join(inputs_tmp.name, m)) for m in models}
     for threads in args.threads:
         per_model = {m: {"runs": {p: [] for p in args.peers}} for m in models}
         for m in models:
@@ -255,7 +292,7 @@ def main(argv=None):
             order = args.peers[r % len(args.peers):] + args.peers[:r % len(args.peers)]
             for m in models:
                 for peer in order:
-                    res = run_peer(peer, fastserve, os.path.join(args.zoo, m), args, threads)
+                    res = run_peer(peer, fastserve, os.path.join(args.zoo, m), args, threads, input_files[m])
                     per_model[m]["runs"][peer].append(res)
                     shown = f"{res['p50']:.2f} ms p50" if "error" not in res else "n/a"
                     print(f"[{threads} thr, round {r + 1}/{args.rounds}] {m:14s} {peer:9s} {shown}", file=sys.stderr)

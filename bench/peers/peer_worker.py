@@ -27,11 +27,13 @@ def rss_peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
-def load_inputs(np, meta, model_dir, batch):
+def load_inputs(np, meta, model_dir, batch, inputs_dir=None):
     feeds = {}
     rng = np.random.default_rng(12345)
     for spec in meta["inputs"]:
-        if batch == 1:
+        if inputs_dir:  # given by bench_peers (transformers at --seq): the files every peer reads
+            feeds[spec["name"]] = np.load(os.path.join(inputs_dir, spec["name"] + ".npy"))
+        elif batch == 1:
             feeds[spec["name"]] = np.load(os.path.join(model_dir, spec["file"]))
         else:
             shape = [batch if d == "batch" else d for d in spec["shape"]]
@@ -39,8 +41,8 @@ def load_inputs(np, meta, model_dir, batch):
     return feeds
 
 
-def ref_error(np, out, model_dir, batch):
-    if batch != 1:
+def ref_error(np, out, model_dir, batch, inputs_dir=None):
+    if batch != 1 or inputs_dir:
         return None
     ref = np.load(os.path.join(model_dir, "ort_output_0.npy")).astype(np.float64)
     abs_err = float(np.max(np.abs(np.asarray(out, np.float64) - ref)))
@@ -66,7 +68,7 @@ def bench_ort(args, meta):
     import onnxruntime as ort
 
     rss_import = rss_peak_mb()
-    feeds = load_inputs(np, meta, args.model_dir, args.batch)
+    feeds = load_inputs(np, meta, args.model_dir, args.batch, args.inputs_dir)
     t0 = time.perf_counter()
     so = ort.SessionOptions()
     so.intra_op_num_threads = args.threads
@@ -77,7 +79,7 @@ def bench_ort(args, meta):
     load_ms = (time.perf_counter() - t0) * 1e3
     out, first_ms, lat = time_runs(lambda: sess.run(None, feeds)[0], args.warmup, args.iterations)
     return {"load_ms": load_ms, "first_ms": first_ms, "latencies_ms": lat, "rss_after_import_mb": rss_import,
-            "ref_err": ref_error(np, out, args.model_dir, args.batch), "version": ort.__version__}
+            "ref_err": ref_error(np, out, args.model_dir, args.batch, args.inputs_dir), "version": ort.__version__}
 
 
 def bench_torch(args, meta):
@@ -89,7 +91,7 @@ def bench_torch(args, meta):
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     rss_import = rss_peak_mb()
-    feeds = load_inputs(np, meta, args.model_dir, args.batch)
+    feeds = load_inputs(np, meta, args.model_dir, args.batch, args.inputs_dir)
     t0 = time.perf_counter()
     module_name, fn_name = meta["torch"]["builder"].rsplit(".", 1)
     model = getattr(importlib.import_module(module_name), fn_name)(**meta["torch"]["kwargs"])
@@ -100,7 +102,7 @@ def bench_torch(args, meta):
     with torch.inference_mode():
         out, first_ms, lat = time_runs(lambda: model(*xs), args.warmup, args.iterations)
     return {"load_ms": load_ms, "first_ms": first_ms, "latencies_ms": lat, "rss_after_import_mb": rss_import,
-            "ref_err": ref_error(np, out.numpy(), args.model_dir, args.batch), "version": torch.__version__,
+            "ref_err": ref_error(np, out.numpy(), args.model_dir, args.batch, args.inputs_dir), "version": torch.__version__,
             "torch_threads": torch.get_num_threads()}
 
 
@@ -112,9 +114,12 @@ def main():
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--iterations", type=int, default=50)
+    ap.add_argument("--inputs-dir", default="", help="read every input from <dir>/<name>.npy")
     args = ap.parse_args()
     if args.peer == "torch":
         os.environ["OPENBLAS_NUM_THREADS"] = "1"  # before torch loads OpenBLAS
+        # The zoo's own architectures (tools/zoo_transformers.py) are importable from tools/.
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
     with open(os.path.join(args.model_dir, "meta.json")) as f:
         meta = json.load(f)
     result = (bench_ort if args.peer == "ort" else bench_torch)(args, meta)
