@@ -10,12 +10,14 @@ void register_cpu_binary_kernels(KernelRegistry& r);   // binary/binary.cc: Add 
 void register_cpu_unary_kernels(KernelRegistry& r);    // unary/unary.cc: activations
 void register_cpu_softmax_kernels(KernelRegistry& r);  // softmax/softmax.cc: Softmax LogSoftmax
 void register_cpu_reduce_kernels(KernelRegistry& r);   // reduce/reduce_mean.cc: ReduceMean
+void register_cpu_layer_norm_kernels(KernelRegistry& r);  // layer_norm/layer_norm.cc: LayerNormalization
 
 void register_cpu_elementwise_kernels(KernelRegistry& r) {
   register_cpu_binary_kernels(r);
   register_cpu_unary_kernels(r);
   register_cpu_softmax_kernels(r);
   register_cpu_reduce_kernels(r);
+  register_cpu_layer_norm_kernels(r);
 }
 
 }  // namespace fastserve

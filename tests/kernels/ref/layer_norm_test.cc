@@ -128,7 +128,8 @@ TEST(RefLayerNorm, LargeCommonOffsetKeepsPrecision) {
 }
 
 TEST(RefLayerNorm, SessionWithoutTheOptionalStatistics) {
-  // Only Y requested: the kernel gets no Mean / InvStdDev tensors.
+  // Only Y requested: the kernel gets no Mean / InvStdDev tensors. (The
+  // session runs the optimized kernel, float statistics: close, not equal.)
   std::mt19937 rng(9);
   const Tensor x = random_f32({3, 4}, rng), scale = random_f32({4}, rng), bias = random_f32({4}, rng);
   const OpSpec spec = {.op_type = "LayerNormalization", .opset = 17};
@@ -137,7 +138,7 @@ TEST(RefLayerNorm, SessionWithoutTheOptionalStatistics) {
   const std::vector<Tensor> direct = run_ref(spec, {x, scale, bias});
   ASSERT_EQ(r->size(), 1u);
   ASSERT_EQ(direct.size(), 1u);
-  EXPECT_TRUE(tensors_near((*r)[0], direct[0], 0, 0));
+  EXPECT_TRUE(tensors_near((*r)[0], direct[0], 1e-6, 1e-6));
 }
 
 TEST(RefLayerNorm, EmptyRowsAndEmptyBatch) {

@@ -1,0 +1,8 @@
+// LayerNormalization rows (layer_norm_rows.h) compiled for avx512.
+#include "kernels/cpu/layer_norm/layer_norm_rows.h"
+
+namespace fastserve {
+
+constinit const LayerNormRowFn kLayerNormRowAvx512 = &layer_norm_impl::normalize_row;
+
+}  // namespace fastserve
