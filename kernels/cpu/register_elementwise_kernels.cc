@@ -11,6 +11,7 @@ void register_cpu_unary_kernels(KernelRegistry& r);    // unary/unary.cc: activa
 void register_cpu_softmax_kernels(KernelRegistry& r);  // softmax/softmax.cc: Softmax LogSoftmax
 void register_cpu_reduce_kernels(KernelRegistry& r);   // reduce/reduce_mean.cc: ReduceMean
 void register_cpu_layer_norm_kernels(KernelRegistry& r);  // layer_norm/layer_norm.cc: LayerNormalization
+void register_cpu_where_kernels(KernelRegistry& r);       // where/where.cc: Where
 
 void register_cpu_elementwise_kernels(KernelRegistry& r) {
   register_cpu_binary_kernels(r);
@@ -18,6 +19,7 @@ void register_cpu_elementwise_kernels(KernelRegistry& r) {
   register_cpu_softmax_kernels(r);
   register_cpu_reduce_kernels(r);
   register_cpu_layer_norm_kernels(r);
+  register_cpu_where_kernels(r);
 }
 
 }  // namespace fastserve
