@@ -61,7 +61,7 @@ void softmax_columns(const float* x, float* y, int64_t axis_len, int64_t inner, 
     const float* row = x + a * inner + c0;
     float* out = y + a * inner + c0;
     for (int64_t j = 0; j < w; ++j) {
-      const float e = vmath::exp_scalar(row[j] - m[j]);
+      const float e = vmath::exp_flush_scalar(row[j] - m[j]);
       s[j] += e;
       if (!kLog) out[j] = e;
     }

@@ -54,13 +54,13 @@ float exp_shift_sum_impl(const float* x, float* y, int64_t n, float shift) {
   __m256 acc = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const __m256 e = vmath::exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + i), s));
+    const __m256 e = vmath::exp_flush_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + i), s));
     acc = _mm256_add_ps(acc, e);
     if (kStore) _mm256_storeu_ps(y + i, e);
   }
   if (i < n) {
     const __m256i m = tail_mask(n - i);
-    __m256 e = vmath::exp_avx2(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), s));
+    __m256 e = vmath::exp_flush_avx2(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), s));
     e = _mm256_and_ps(e, _mm256_castsi256_ps(m));  // drop the lanes past n from the sum
     acc = _mm256_add_ps(acc, e);
     if (kStore) _mm256_maskstore_ps(y + i, m, e);

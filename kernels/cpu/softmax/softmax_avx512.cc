@@ -42,8 +42,8 @@ float exp_shift_sum_impl(const float* x, float* y, int64_t n, float shift) {
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
-    const __m512 e0 = vmath::exp_avx512(_mm512_sub_ps(_mm512_loadu_ps(x + i), s));
-    const __m512 e1 = vmath::exp_avx512(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16), s));
+    const __m512 e0 = vmath::exp_flush_avx512(_mm512_sub_ps(_mm512_loadu_ps(x + i), s));
+    const __m512 e1 = vmath::exp_flush_avx512(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16), s));
     acc0 = _mm512_add_ps(acc0, e0);
     acc1 = _mm512_add_ps(acc1, e1);
     if (kStore) {
@@ -53,7 +53,7 @@ float exp_shift_sum_impl(const float* x, float* y, int64_t n, float shift) {
   }
   for (; i < n; i += 16) {
     const __mmask16 m = n - i >= 16 ? static_cast<__mmask16>(0xFFFF) : tail_mask(n - i);
-    const __m512 e = vmath::exp_avx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), s));
+    const __m512 e = vmath::exp_flush_avx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), s));
     acc0 = _mm512_mask_add_ps(acc0, m, acc0, e);
     if (kStore) _mm512_mask_storeu_ps(y + i, m, e);
   }

@@ -32,14 +32,14 @@ float exp_shift_sum(const float* x, float* y, int64_t n, float shift) {
   int64_t i = 0;
   for (; i + kBlock <= n; i += kBlock) {
     float e[kBlock];
-    for (int64_t j = 0; j < kBlock; ++j) e[j] = vmath::exp_scalar(x[i + j] - shift);
+    for (int64_t j = 0; j < kBlock; ++j) e[j] = vmath::exp_flush_scalar(x[i + j] - shift);
     for (int64_t j = 0; j < kBlock; ++j) acc[j] += e[j];
     if (y != nullptr) {
       for (int64_t j = 0; j < kBlock; ++j) y[i + j] = e[j];
     }
   }
   for (; i < n; ++i) {
-    const float e = vmath::exp_scalar(x[i] - shift);
+    const float e = vmath::exp_flush_scalar(x[i] - shift);
     acc[0] += e;
     if (y != nullptr) y[i] = e;
   }

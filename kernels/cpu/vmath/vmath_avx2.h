@@ -62,6 +62,13 @@ static inline __m256 tanh_avx2(__m256 x) {
   return _mm256_or_ps(r, _mm256_and_ps(x, sign_bit));
 }
 
+// exp(x), or 0 where it would be a denormal (x < kExpNormalLo); NaN stays NaN.
+static inline __m256 exp_flush_avx2(__m256 x) {
+  const __m256 lo = _mm256_set1_ps(kExpNormalLo);
+  const __m256 below = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+  return _mm256_andnot_ps(below, exp_avx2(_mm256_max_ps(lo, x)));
+}
+
 // erfc(z) for z >= 0 (or NaN) through the Chebyshev fit.
 static inline __m256 erfc_fit_avx2(__m256 z) {
   const __m256 one = _mm256_set1_ps(1.0f);

@@ -64,6 +64,13 @@ static inline __m512 tanh_avx512(__m512 x) {
       _mm512_or_si512(_mm512_castps_si512(r), _mm512_and_si512(_mm512_castps_si512(x), sign)));
 }
 
+// exp(x), or 0 where it would be a denormal (x < kExpNormalLo); NaN stays NaN.
+static inline __m512 exp_flush_avx512(__m512 x) {
+  const __m512 lo = _mm512_set1_ps(kExpNormalLo);
+  const __mmask16 keep = _mm512_cmp_ps_mask(x, lo, _CMP_NLT_UQ);  // x >= lo, or NaN
+  return _mm512_maskz_mov_ps(keep, exp_avx512(_mm512_max_ps(lo, x)));
+}
+
 // erfc(z) for z >= 0 (or NaN) through the Chebyshev fit.
 static inline __m512 erfc_fit_avx512(__m512 z) {
   const __m512 one = _mm512_set1_ps(1.0f);

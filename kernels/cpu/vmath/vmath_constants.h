@@ -59,6 +59,13 @@ inline constexpr float kTanhQ2 = -5.37397155531e-2f;
 inline constexpr float kTanhQ3 = 1.33314422036e-1f;
 inline constexpr float kTanhQ4 = -3.33332819422e-1f;
 
+// ln(FLT_MIN): below it exp() is a denormal, and arithmetic on denormals
+// takes microcode assists (~100x slower per op on these cores). The
+// flushing exp (exp_flush_*) returns 0 there: softmax over masked scores
+// (-FLT_MAX) otherwise ran 7x slower, and so did the MatMul reading its
+// output. The error is below FLT_MIN.
+inline constexpr float kExpNormalLo = -87.3365447f;
+
 inline constexpr float kErfSmall = 0.5f;
 inline constexpr float kErfOne = 4.0f;               // erf(z) rounds to 1 from here on
 inline constexpr float kTwoOverSqrtPi = 1.12837916709551257f;

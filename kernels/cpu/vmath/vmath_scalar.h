@@ -79,6 +79,11 @@ static inline float tanh_scalar(float x) {
   return bits_to_float(float_to_bits(r) | (float_to_bits(x) & static_cast<int32_t>(0x80000000u)));
 }
 
+// exp(x), or 0 where it would be a denormal (x < kExpNormalLo).
+static inline float exp_flush_scalar(float x) {
+  return select(x < kExpNormalLo, 0.0f, exp_scalar(select(x < kExpNormalLo, kExpNormalLo, x)));
+}
+
 // erfc(z) for z >= 0 (or NaN) through the Chebyshev fit.
 static inline float erfc_fit_scalar(float z) {
   const float t = 1.0f / (1.0f + 0.5f * z);

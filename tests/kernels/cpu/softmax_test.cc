@@ -65,6 +65,34 @@ TEST(CpuSoftmax, ExtremeValues) {
   check(f32(std::vector<float>(33, 7.f), {33}), 13);
 }
 
+// Masked attention scores (-FLT_MAX, as GPT-2 exports write them) and
+// differences past ln(FLT_MIN): the flushing exp gives exact zeros, never
+// denormals (which cost microcode assists in the kernels after), and the
+// unmasked entries still match the reference.
+TEST(CpuSoftmax, MaskedScoresGiveExactZerosNotDenormals) {
+  const float lowest = std::numeric_limits<float>::lowest();
+  std::vector<float> v;
+  for (int r = 0; r < 5; ++r) {
+    for (int j = 0; j < 37; ++j) v.push_back(j <= r * 7 ? 0.25f * static_cast<float>(j % 5) : lowest);
+  }
+  v[40] = -100.f;  // exp(-100 - max) is a denormal: flushed
+  const Tensor x = f32(v, {5, 37});
+  for (bool log : {false, true}) {
+    const OpSpec spec{.op_type = log ? "LogSoftmax" : "Softmax", .opset = 13};
+    EXPECT_GT(expect_kernels_match_reference(spec, {x}, 1e-6, 1e-5), 0);
+    if (log) continue;
+    for (const KernelDesc* d : runnable_kernels(spec, {x})) {
+      if (std::string(d->name).find("__ref") != std::string::npos) continue;  // exact math: denormals are right there
+      Result<std::vector<Tensor>> y = run_kernel(*d, spec, {x});
+      ASSERT_TRUE(y.ok()) << d->name;
+      for (int64_t i = 0; i < y.value()[0].numel(); ++i) {
+        const float e = y.value()[0].data<float>()[i];
+        EXPECT_TRUE(e == 0.f || std::fabs(e) >= std::numeric_limits<float>::min()) << d->name << " [" << i << "] " << e;
+      }
+    }
+  }
+}
+
 TEST(CpuSoftmax, EmptyTensor) {
   check(f32({}, {0, 7}), 13);
   check(f32({}, {4, 0, 3}), 13, {attr_int("axis", 1)});
