@@ -189,4 +189,30 @@ void im2col_pack_panels(const Conv2dPlan& p, const Im2colInput& in, int64_t nr, 
   }
 }
 
+void im2row(const Conv2dPlan& p, const Im2colInput& in, int64_t row_begin, int64_t row_end, float* dst) {
+  const int64_t pixels = p.oh * p.ow;
+  const int64_t k_total = p.cg() * p.kh * p.kw;
+  // Tap offsets, as im2col_pack_panels: padded copy or phase-split copy.
+  thread_local std::vector<int64_t> tap;
+  tap.resize(static_cast<size_t>(p.kh * p.kw));
+  for (int64_t ki = 0; ki < p.kh; ++ki) {
+    for (int64_t kj = 0; kj < p.kw; ++kj) {
+      const int64_t x = kj * p.dilation_w;
+      const int64_t col = in.phase_width > 0 ? (x % p.stride_w) * in.phase_width + x / p.stride_w : x;
+      tap[static_cast<size_t>(ki * p.kw + kj)] = ki * p.dilation_h * in.row + col;
+    }
+  }
+  const int64_t col_step = in.phase_width > 0 ? 1 : p.stride_w;
+  const int64_t taps = p.kh * p.kw;
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const int64_t img = r / pixels, pix = r % pixels;
+    const float* base = in.data + img * in.image + (pix / p.ow) * p.stride_h * in.row + (pix % p.ow) * col_step;
+    float* out = dst + (r - row_begin) * k_total;
+    for (int64_t c = 0; c < p.cg(); ++c) {
+      const float* src = base + c * in.plane;
+      for (int64_t t = 0; t < taps; ++t) *out++ = src[tap[static_cast<size_t>(t)]];
+    }
+  }
+}
+
 }  // namespace fastserve

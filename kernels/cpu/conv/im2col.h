@@ -52,4 +52,10 @@ Im2colInput im2col_input(const Conv2dPlan& p, const float* x_group, float* buffe
 void im2col_pack_panels(const Conv2dPlan& p, const Im2colInput& in, int64_t nr, int64_t panel_begin,
                         int64_t panel_end, float* dst);
 
+// "im2row": the transpose of B, one row of K = cg*kh*kw floats per output
+// pixel (rows [row_begin, row_end) of the in.images * oh*ow pixels, image
+// by image), the A operand of the pixels-major formulation (conv.cc) that
+// small outputs use. dst holds (row_end - row_begin) * K floats.
+void im2row(const Conv2dPlan& p, const Im2colInput& in, int64_t row_begin, int64_t row_end, float* dst);
+
 }  // namespace fastserve
