@@ -30,12 +30,14 @@ void conv_f32_ref(const Tensor& x, const Tensor& w, const Tensor* bias, const Wi
 void conv_transpose_f32_ref(const Tensor& x, const Tensor& w, const Tensor* bias, const WindowGeometry& g,
                             int64_t group, Tensor& y);
 
-// MaxPool: max over window positions inside the input (padding never wins;
-// an all-padding window gives the lowest float). indices (int64, same shape
+// MaxPool (f32, f64, f16, bf16, int8, uint8): max over window positions
+// inside the input (padding never wins; an all-padding window gives the
+// type's lowest value). indices (int64, same shape
 // as y, may be null) gets the flat index into x of the max: row-major
 // ((n*C + c)*H + h)*W + w, or with storage_order 1 the spatial part
 // column-major (n*C + c)*H*W + w*H + h.
-void max_pool_f32_ref(const Tensor& x, const WindowGeometry& g, Tensor& y, Tensor* indices, int64_t storage_order);
+void max_pool_ref(const Tensor& x, const WindowGeometry& g, Tensor& y, Tensor* indices,
+                  int64_t storage_order);
 
 // AveragePool: sum over window positions inside the input, divided by the
 // number of positions inside the input (count_include_pad = 0) or inside the
