@@ -58,9 +58,10 @@ void batchnorm_f32_ref(const Tensor& x, const Tensor& scale, const Tensor& bias,
 void gemm_f32_ref(const Tensor& a, const Tensor& b, const Tensor* c, bool trans_a, bool trans_b, float alpha,
                   float beta, Tensor& y);
 
-// MatMul with numpy semantics: 1-D a is a row [1,K] and 1-D b a column
-// [K,1] (the added dim is dropped); batch dims broadcast.
-void matmul_f32_ref(const Tensor& a, const Tensor& b, Tensor& y);
+// MatMul with numpy semantics (f32, f64, f16, bf16; a and b of one type):
+// 1-D a is a row [1,K] and 1-D b a column [K,1] (the added dim is dropped);
+// batch dims broadcast.
+void matmul_ref(const Tensor& a, const Tensor& b, Tensor& y);
 
 // Registers the priority-0 descriptors for the ops above (one function per file).
 void register_ref_conv_kernels(KernelRegistry& r);            // conv.cc

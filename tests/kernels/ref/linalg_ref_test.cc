@@ -94,6 +94,36 @@ TEST(BatchNormRef, HandComputed) {
   EXPECT_TRUE(testing::tensors_near(y, f32({0.5f, 2.5f, 4.5f, 6.5f, -1, -2, -3, -4}, Shape{1, 2, 2, 2})));
 }
 
+// f64, f16 and bf16 MatMul: the dot products of the same values summed in
+// double, rounded once to the type; broadcast batch dims as for f32.
+TEST(MatMulRef, DoubleHalfAndBFloat16RoundTheDoubleDotProduct) {
+  std::mt19937 rng(12);
+  for (DType dt : {DType::kF64, DType::kF16, DType::kBF16}) {
+    const Tensor a = testing::random_tensor(dt, {2, 1, 3, 5}, rng, -2, 2);
+    const Tensor b = testing::random_tensor(dt, {4, 5, 6}, rng, -2, 2);
+    const Tensor y = run_ref(OpSpec{"MatMul", 13}, {a, b});
+    ASSERT_EQ(y.dtype(), dt);
+    ASSERT_EQ(y.shape(), (Shape{2, 4, 3, 6}));
+    for (int64_t i0 = 0; i0 < 2; ++i0) {
+      for (int64_t i1 = 0; i1 < 4; ++i1) {
+        for (int64_t r = 0; r < 3; ++r) {
+          for (int64_t c = 0; c < 6; ++c) {
+            double acc = 0;
+            for (int64_t k = 0; k < 5; ++k) {
+              acc += a.element_as_double((i0 * 3 + r) * 5 + k) * b.element_as_double((i1 * 5 + k) * 6 + c);
+            }
+            const int64_t o = ((i0 * 4 + i1) * 3 + r) * 6 + c;
+            double want = acc;
+            if (dt == DType::kF16) want = half_to_float(float_to_half(static_cast<float>(acc)));
+            if (dt == DType::kBF16) want = bf16_to_float(float_to_bf16(static_cast<float>(acc)));
+            EXPECT_EQ(y.element_as_double(o), want) << dtype_name(dt) << " at " << o;
+          }
+        }
+      }
+    }
+  }
+}
+
 // training_mode = 1 (opset 14+): batch statistics (population variance over N
 // and the spatial dims) written out here in double, and the running averages.
 TEST(BatchNormRef, TrainingModeUsesBatchStatisticsAndUpdatesRunningOnes) {
