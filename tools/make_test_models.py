@@ -222,10 +222,12 @@ def m_invalid():
     add("unknown_ops", model(nodes, [vi("x", TP.FLOAT, ["N", 4])], [vi("y", TP.FLOAT, ["N", 4])]),
         doc="Two unknown ops in the default domain: FooBar (node 'foo_node') and "
             "NonMaxSuppressionX (node 'nms_x_node'), separated by a Relu. Opset 17.", invalid=True)
-    add("opset9", relu_model(9), doc="Opset 9 (IR 4) Relu: unsupported opset, must be rejected.",
-        invalid=True)
+    add("opset9", model([oh.make_node("Softmax", ["x"], ["y"], name="sm")], [vi("x", TP.FLOAT, ["N", 4])],
+                        [vi("y", TP.FLOAT, ["N", 4])], opset=9),
+        doc="Opset 9 (IR 4) Softmax: below opset 11 FastServe loads only ops unchanged up to 11, and "
+            "Softmax-11 redefined Softmax-1: must be rejected, naming node 'sm'.", invalid=True)
     add("opset29", relu_model(29, ir_version=10),
-        doc="Opset 29 Relu: just above FastServe's range 11..28.",
+        doc="Opset 29 Relu: just above FastServe's range 1..28.",
         invalid=True)
     add("opset99", relu_model(99, ir_version=10), doc="Opset 99 Relu: unsupported opset.",
         invalid=True)

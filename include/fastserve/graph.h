@@ -79,6 +79,9 @@ struct Model {
   std::string producer_name;
   std::string producer_version;
   std::map<std::string, int64_t> opsets;          // domain ("" = ONNX) -> version
+  // The default-domain opset the file imported when the loader raised it to
+  // 11 (every op unchanged since; src/onnx/opset_upgrade.h), else 0.
+  int64_t upgraded_from_opset = 0;
   std::map<std::string, std::string> metadata;    // metadata_props
   Graph graph;
   // Keeps the memory-mapped file (and external data files) alive while any

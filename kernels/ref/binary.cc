@@ -1,8 +1,10 @@
-// Reference Add, Sub, Mul, Div (f32, i32, i64) and Pow (base f32/i32/i64,
-// exponent f32/i32/i64) with numpy multidirectional broadcasting.
+// Reference Add, Sub, Mul, Div (every integer type, f32, f64, f16, bf16)
+// and Pow (base i32/i64/f32/f64/f16/bf16, exponent any of those or any
+// integer type) with numpy multidirectional broadcasting.
 //
 // Layout: dense row-major; broadcasting by index walking (broadcast_ref.h).
-// Plain loops, single thread: this is the oracle.
+// Plain loops, single thread: this is the oracle. f16/bf16 compute in float
+// and round once (compute_type.h), which is their exact IEEE result.
 //
 // Integer semantics (ONNX leaves overflow undefined; C++ makes it UB, so it
 // is defined here): Add/Sub/Mul wrap modulo 2^N; Div truncates toward zero
@@ -14,7 +16,9 @@
 #include <vector>
 
 #include "kernels/ref/broadcast_ref.h"
+#include "kernels/ref/compute_type.h"
 #include "kernels/ref/elementwise_ref.h"
+#include "kernels/ref/typed_registration.h"
 #include "runtime/kernel_registry.h"
 
 namespace fastserve {
@@ -22,9 +26,12 @@ namespace {
 
 enum class BinaryOp { kAdd, kSub, kMul, kDiv };
 
+// Integer Add/Sub/Mul modulo 2^N. The arithmetic is done in an unsigned type
+// at least as wide as unsigned int, so that promotion of narrow types to
+// (signed) int cannot overflow (65535 * 65535 would).
 template <typename T>
 T wrapping(BinaryOp op, T a, T b) {
-  using U = std::make_unsigned_t<T>;
+  using U = std::conditional_t<(sizeof(T) < sizeof(unsigned)), unsigned, std::make_unsigned_t<T>>;
   const U ua = static_cast<U>(a), ub = static_cast<U>(b);
   switch (op) {
     case BinaryOp::kAdd:
@@ -50,32 +57,33 @@ Status run_arith(const KernelContext& ctx) {
   T* py = y.data<T>();
   bool divided_by_zero = false;
   for_each_broadcast(y.shape(), a.shape(), b.shape(), [&](int64_t i, int64_t ia, int64_t ib) {
-    const T va = pa[ia], vb = pb[ib];
-    if constexpr (std::is_floating_point_v<T>) {
-      if constexpr (kOp == BinaryOp::kAdd) py[i] = va + vb;
-      if constexpr (kOp == BinaryOp::kSub) py[i] = va - vb;
-      if constexpr (kOp == BinaryOp::kMul) py[i] = va * vb;
-      if constexpr (kOp == BinaryOp::kDiv) py[i] = va / vb;
+    if constexpr (kIsFloatStorage<T>) {
+      const compute_t<T> va = to_compute(pa[ia]), vb = to_compute(pb[ib]);
+      if constexpr (kOp == BinaryOp::kAdd) py[i] = from_compute<T>(va + vb);
+      if constexpr (kOp == BinaryOp::kSub) py[i] = from_compute<T>(va - vb);
+      if constexpr (kOp == BinaryOp::kMul) py[i] = from_compute<T>(va * vb);
+      if constexpr (kOp == BinaryOp::kDiv) py[i] = from_compute<T>(va / vb);
     } else if constexpr (kOp == BinaryOp::kDiv) {
+      const T va = pa[ia], vb = pb[ib];
       if (vb == 0) {
         divided_by_zero = true;
         py[i] = 0;
-      } else if (vb == -1) {
+      } else if (std::is_signed_v<T> && vb == static_cast<T>(-1)) {
         py[i] = wrapping(BinaryOp::kSub, T{0}, va);  // -INT_MIN wraps to INT_MIN
       } else {
         py[i] = static_cast<T>(va / vb);
       }
     } else {
-      py[i] = wrapping(kOp, va, vb);
+      py[i] = wrapping(kOp, pa[ia], pb[ib]);
     }
   });
   if (divided_by_zero) return ctx.node.error(StatusCode::kInvalidArgument, "integer division by zero");
   return ok_status();
 }
 
-// Exact integer power by squaring, wrapping like Mul. e >= 0.
+// Exact integer power by squaring, wrapping like Mul.
 template <typename T>
-T int_pow(T x, int64_t e) {
+T int_pow(T x, uint64_t e) {
   T result = 1;
   while (e > 0) {
     if (e & 1) result = wrapping(BinaryOp::kMul, result, x);
@@ -85,18 +93,27 @@ T int_pow(T x, int64_t e) {
   return result;
 }
 
+template <typename E>
+bool is_negative(E e) {
+  if constexpr (std::is_unsigned_v<E>) {
+    return false;
+  } else {
+    return e < E{0};
+  }
+}
+
 // Pow element: float bases compute in double and round once; integer bases
 // with a non-negative integer exponent are exact (wrapping); other integer
 // cases go through double and the saturating conversion Cast uses.
 template <typename T, typename E>
 T pow_element(T x, E e) {
   if constexpr (std::is_integral_v<T> && std::is_integral_v<E>) {
-    if (e >= 0) return int_pow(x, static_cast<int64_t>(e));
+    if (!is_negative(e)) return int_pow(x, static_cast<uint64_t>(e));
     return saturating_float_to_int<T>(std::pow(static_cast<double>(x), static_cast<double>(e)));
   } else if constexpr (std::is_integral_v<T>) {
-    return saturating_float_to_int<T>(std::pow(static_cast<double>(x), static_cast<double>(e)));
+    return saturating_float_to_int<T>(std::pow(static_cast<double>(x), static_cast<double>(to_compute(e))));
   } else {
-    return static_cast<T>(std::pow(static_cast<double>(x), static_cast<double>(e)));
+    return from_compute<T>(std::pow(static_cast<double>(to_compute(x)), static_cast<double>(to_compute(e))));
   }
 }
 
@@ -113,72 +130,52 @@ Status run_pow_typed(const KernelContext& ctx) {
   return ok_status();
 }
 
+// Pow-15's exponent types (T1): every integer and float type.
 bool pow_exponent_supported(const NodeView& node) {
-  const DType e = node.input_dtype(1);
-  return e == DType::kF32 || e == DType::kI32 || e == DType::kI64;
+  return visit_dtype<RefNumericTypes>(
+      node.input_dtype(1), []<typename E>() { return true; }, [] { return false; });
 }
 
 template <typename T>
 Status run_pow(const KernelContext& ctx) {
-  switch (ctx.inputs[1]->dtype()) {
-    case DType::kF32:
-      return run_pow_typed<T, float>(ctx);
-    case DType::kI32:
-      return run_pow_typed<T, int32_t>(ctx);
-    case DType::kI64:
-      return run_pow_typed<T, int64_t>(ctx);
-    default:
-      break;
-  }
-  return ctx.node.error(
-      StatusCode::kUnsupported,
-      std::string("Pow exponent dtype ") + dtype_name(ctx.inputs[1]->dtype()) + " is not supported");
+  const DType e = ctx.inputs[1]->dtype();
+  return visit_dtype<RefNumericTypes>(
+      e, [&]<typename E>() { return run_pow_typed<T, E>(ctx); },
+      [&] {
+        return ctx.node.error(StatusCode::kUnsupported,
+                              std::string("Pow exponent dtype ") + dtype_name(e) + " is not supported");
+      });
 }
 
 // Add/Sub/Mul/Div need both inputs of input 0's type.
 bool same_input_dtypes(const NodeView& node) { return node.input_dtype(0) == node.input_dtype(1); }
 
-template <BinaryOp kOp>
-void add_arith(KernelRegistry& r, const char* op_type, const char* f32, const char* i32, const char* i64) {
-  r.add({.name = f32,
+template <BinaryOp kOp, typename T>
+void add_arith(KernelRegistry& r, const char* op_type, const char* stem) {
+  r.add({.name = ref_kernel_name(stem, DTypeOf<T>::value),
          .op_type = op_type,
-         .dtype = DType::kF32,
+         .dtype = DTypeOf<T>::value,
          .accepts = same_input_dtypes,
-         .run = run_arith<kOp, float>});
-  r.add({.name = i32,
-         .op_type = op_type,
-         .dtype = DType::kI32,
-         .accepts = same_input_dtypes,
-         .run = run_arith<kOp, int32_t>});
-  r.add({.name = i64,
-         .op_type = op_type,
-         .dtype = DType::kI64,
-         .accepts = same_input_dtypes,
-         .run = run_arith<kOp, int64_t>});
+         .run = run_arith<kOp, T>});
 }
 
 }  // namespace
 
 void register_ref_binary_kernels(KernelRegistry& r) {
-  add_arith<BinaryOp::kAdd>(r, "Add", "add_f32__ref", "add_i32__ref", "add_i64__ref");
-  add_arith<BinaryOp::kSub>(r, "Sub", "sub_f32__ref", "sub_i32__ref", "sub_i64__ref");
-  add_arith<BinaryOp::kMul>(r, "Mul", "mul_f32__ref", "mul_i32__ref", "mul_i64__ref");
-  add_arith<BinaryOp::kDiv>(r, "Div", "div_f32__ref", "div_i32__ref", "div_i64__ref");
-  r.add({.name = "pow_f32__ref",
-         .op_type = "Pow",
-         .dtype = DType::kF32,
-         .accepts = pow_exponent_supported,
-         .run = run_pow<float>});
-  r.add({.name = "pow_i32__ref",
-         .op_type = "Pow",
-         .dtype = DType::kI32,
-         .accepts = pow_exponent_supported,
-         .run = run_pow<int32_t>});
-  r.add({.name = "pow_i64__ref",
-         .op_type = "Pow",
-         .dtype = DType::kI64,
-         .accepts = pow_exponent_supported,
-         .run = run_pow<int64_t>});
+  for_each_type<RefNumericTypes>([&]<typename T>() {
+    add_arith<BinaryOp::kAdd, T>(r, "Add", "add");
+    add_arith<BinaryOp::kSub, T>(r, "Sub", "sub");
+    add_arith<BinaryOp::kMul, T>(r, "Mul", "mul");
+    add_arith<BinaryOp::kDiv, T>(r, "Div", "div");
+  });
+  // Pow-15's base types (T).
+  for_each_type<TypeList<float, double, Half, BFloat16, int32_t, int64_t>>([&]<typename T>() {
+    r.add({.name = ref_kernel_name("pow", DTypeOf<T>::value),
+           .op_type = "Pow",
+           .dtype = DTypeOf<T>::value,
+           .accepts = pow_exponent_supported,
+           .run = run_pow<T>});
+  });
 }
 
 }  // namespace fastserve

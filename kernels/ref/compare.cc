@@ -1,6 +1,6 @@
 // Reference comparisons and logic with bool output: Equal, Less, Greater,
-// LessOrEqual, GreaterOrEqual (f32, f64 and every integer type; Equal also
-// bool),
+// LessOrEqual, GreaterOrEqual (f32, f64, f16, bf16 and every integer type;
+// Equal also bool; 16-bit floats compare as float, compute_type.h),
 // And, Or, Xor (bool, broadcast), Not (bool).
 //
 // Layout: dense row-major, numpy multidirectional broadcasting by index
@@ -9,13 +9,15 @@
 #include <functional>
 
 #include "kernels/ref/broadcast_ref.h"
+#include "kernels/ref/compute_type.h"
 #include "kernels/ref/elementwise_ref.h"
+#include "kernels/ref/typed_registration.h"
 #include "runtime/kernel_registry.h"
 
 namespace fastserve {
 namespace {
 
-// out[i] = Op{}(a, b) with a and b broadcast.
+// out[i] = Op{}(a, b) with a and b broadcast, compared as compute_t<T>.
 template <typename T, typename Op>
 Status run_compare(const KernelContext& ctx) {
   const Tensor& a = *ctx.inputs[0];
@@ -24,8 +26,9 @@ Status run_compare(const KernelContext& ctx) {
   const T* pa = a.data<T>();
   const T* pb = b.data<T>();
   bool* py = y.data<bool>();
-  for_each_broadcast(y.shape(), a.shape(), b.shape(),
-                     [&](int64_t i, int64_t ia, int64_t ib) { py[i] = Op{}(pa[ia], pb[ib]); });
+  for_each_broadcast(y.shape(), a.shape(), b.shape(), [&](int64_t i, int64_t ia, int64_t ib) {
+    py[i] = Op{}(to_compute(pa[ia]), to_compute(pb[ib]));
+  });
   return ok_status();
 }
 
@@ -41,40 +44,23 @@ Status run_not(const KernelContext& ctx) {
 bool same_input_dtypes(const NodeView& node) { return node.input_dtype(0) == node.input_dtype(1); }
 
 template <typename T>
-void add_comparisons(KernelRegistry& r, const char* eq, const char* lt, const char* gt, const char* le,
-                     const char* ge) {
+void add_comparisons(KernelRegistry& r) {
+  using C = compute_t<T>;
   constexpr DType dt = DTypeOf<T>::value;
   // Broadcasting forms: Equal/Less/Greater since 7, the OrEqual ops since 12.
-  r.add({.name = eq,
-         .op_type = "Equal",
-         .since_version = 7,
-         .dtype = dt,
-         .accepts = same_input_dtypes,
-         .run = run_compare<T, std::equal_to<T>>});
-  r.add({.name = lt,
-         .op_type = "Less",
-         .since_version = 7,
-         .dtype = dt,
-         .accepts = same_input_dtypes,
-         .run = run_compare<T, std::less<T>>});
-  r.add({.name = gt,
-         .op_type = "Greater",
-         .since_version = 7,
-         .dtype = dt,
-         .accepts = same_input_dtypes,
-         .run = run_compare<T, std::greater<T>>});
-  r.add({.name = le,
-         .op_type = "LessOrEqual",
-         .since_version = 12,
-         .dtype = dt,
-         .accepts = same_input_dtypes,
-         .run = run_compare<T, std::less_equal<T>>});
-  r.add({.name = ge,
-         .op_type = "GreaterOrEqual",
-         .since_version = 12,
-         .dtype = dt,
-         .accepts = same_input_dtypes,
-         .run = run_compare<T, std::greater_equal<T>>});
+  const auto add = [&](const char* op_type, const char* stem, int since, RunFn run) {
+    r.add({.name = ref_kernel_name(stem, dt),
+           .op_type = op_type,
+           .since_version = since,
+           .dtype = dt,
+           .accepts = same_input_dtypes,
+           .run = run});
+  };
+  add("Equal", "equal", 7, run_compare<T, std::equal_to<C>>);
+  add("Less", "less", 7, run_compare<T, std::less<C>>);
+  add("Greater", "greater", 7, run_compare<T, std::greater<C>>);
+  add("LessOrEqual", "less_or_equal", 12, run_compare<T, std::less_equal<C>>);
+  add("GreaterOrEqual", "greater_or_equal", 12, run_compare<T, std::greater_equal<C>>);
 }
 
 // Xor on bool is inequality.
@@ -85,26 +71,7 @@ struct LogicalXor {
 }  // namespace
 
 void register_ref_compare_kernels(KernelRegistry& r) {
-  add_comparisons<float>(r, "equal_f32__ref", "less_f32__ref", "greater_f32__ref", "less_or_equal_f32__ref",
-                         "greater_or_equal_f32__ref");
-  add_comparisons<double>(r, "equal_f64__ref", "less_f64__ref", "greater_f64__ref", "less_or_equal_f64__ref",
-                          "greater_or_equal_f64__ref");
-  add_comparisons<int8_t>(r, "equal_i8__ref", "less_i8__ref", "greater_i8__ref", "less_or_equal_i8__ref",
-                          "greater_or_equal_i8__ref");
-  add_comparisons<uint8_t>(r, "equal_u8__ref", "less_u8__ref", "greater_u8__ref", "less_or_equal_u8__ref",
-                           "greater_or_equal_u8__ref");
-  add_comparisons<int32_t>(r, "equal_i32__ref", "less_i32__ref", "greater_i32__ref", "less_or_equal_i32__ref",
-                           "greater_or_equal_i32__ref");
-  add_comparisons<int64_t>(r, "equal_i64__ref", "less_i64__ref", "greater_i64__ref", "less_or_equal_i64__ref",
-                           "greater_or_equal_i64__ref");
-  add_comparisons<int16_t>(r, "equal_i16__ref", "less_i16__ref", "greater_i16__ref", "less_or_equal_i16__ref",
-                           "greater_or_equal_i16__ref");
-  add_comparisons<uint16_t>(r, "equal_u16__ref", "less_u16__ref", "greater_u16__ref",
-                            "less_or_equal_u16__ref", "greater_or_equal_u16__ref");
-  add_comparisons<uint32_t>(r, "equal_u32__ref", "less_u32__ref", "greater_u32__ref",
-                            "less_or_equal_u32__ref", "greater_or_equal_u32__ref");
-  add_comparisons<uint64_t>(r, "equal_u64__ref", "less_u64__ref", "greater_u64__ref",
-                            "less_or_equal_u64__ref", "greater_or_equal_u64__ref");
+  for_each_type<RefNumericTypes>([&]<typename T>() { add_comparisons<T>(r); });
   r.add({.name = "equal_bool__ref",
          .op_type = "Equal",
          .since_version = 7,

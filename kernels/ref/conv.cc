@@ -1,10 +1,12 @@
 // conv_f32__ref: reference Conv (any number of spatial dims, groups,
 // dilations, pads, auto_pad), FP32, NCHW. Plain loops; the oracle for the
-// optimized kernels in kernels/cpu/conv/.
+// optimized kernels in kernels/cpu/conv/. conv_{f16,bf16}__ref run it on
+// widened copies and round the output once (run_via_f32.h).
 #include <vector>
 
 #include "graph/fused_activation.h"
 #include "kernels/ref/nn_ref.h"
+#include "kernels/ref/run_via_f32.h"
 
 namespace fastserve {
 
@@ -78,6 +80,14 @@ Status run_conv_ref(const KernelContext& ctx) {
   return ok_status();
 }
 
+// X, W and B (when given) of one type.
+bool conv_inputs_of_one_type(const NodeView& node) {
+  for (size_t i = 1; i < node.num_inputs() && i < 3; ++i) {
+    if (node.has_input(i) && node.input_dtype(i) != node.input_dtype(0)) return false;
+  }
+  return true;
+}
+
 // fastserve.FusedConv: the reference Conv, then + Z, then the activation.
 Status run_fused_conv_ref(const KernelContext& ctx) {
   FS_ASSIGN_OR_RETURN(FusedActivation act, parse_fused_activation(ctx.node));
@@ -102,6 +112,17 @@ Status run_fused_conv_ref(const KernelContext& ctx) {
 
 void register_ref_conv_kernels(KernelRegistry& r) {
   r.add(KernelDesc{.name = "conv_f32__ref", .op_type = "Conv", .dtype = DType::kF32, .run = &run_conv_ref});
+  // 16-bit floats: the f32 reference on widened copies, rounded back once.
+  r.add(KernelDesc{.name = "conv_f16__ref",
+                   .op_type = "Conv",
+                   .dtype = DType::kF16,
+                   .accepts = &conv_inputs_of_one_type,
+                   .run = &run_via_f32_fn<&run_conv_ref>});
+  r.add(KernelDesc{.name = "conv_bf16__ref",
+                   .op_type = "Conv",
+                   .dtype = DType::kBF16,
+                   .accepts = &conv_inputs_of_one_type,
+                   .run = &run_via_f32_fn<&run_conv_ref>});
   r.add(KernelDesc{.name = "fused_conv_f32__ref",
                    .op_type = "FusedConv",
                    .domain = "fastserve",

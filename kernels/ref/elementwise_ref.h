@@ -1,6 +1,6 @@
 // Reference kernels for the elementwise family: Add/Sub/Mul/Div/Pow,
 // activations, Softmax/LogSoftmax, Cast, Reduce*, ArgMax/ArgMin,
-// Identity/Dropout.
+// Identity, Dropout.
 //
 // They are plain loops (priority 0): the test oracle and the last resort.
 // This header also holds the few pieces of ONNX interpretation that the
@@ -32,7 +32,8 @@ void register_ref_softmax_kernels(KernelRegistry& r);   // softmax.cc: Softmax L
 void register_ref_cast_kernels(KernelRegistry& r);      // cast.cc: Cast CastLike
 void register_ref_reduce_kernels(KernelRegistry& r);    // reduce.cc: ReduceSum Mean Max Min Prod L1 L2 ...
 void register_ref_argmax_kernels(KernelRegistry& r);    // argmax.cc: ArgMax ArgMin
-void register_ref_identity_kernels(KernelRegistry& r);  // identity.cc: Identity Dropout
+void register_ref_identity_kernels(KernelRegistry& r);  // identity.cc: Identity
+void register_ref_dropout_kernels(KernelRegistry& r);   // dropout.cc: Dropout (inference and training)
 // math_unary.cc: Sqrt Reciprocal Exp Log Neg Abs Erf Floor Ceil Round Sign and trigonometric/hyperbolic
 void register_ref_math_unary_kernels(KernelRegistry& r);
 // activation.cc: Elu Selu Celu ThresholdedRelu Softplus Softsign Mish Gelu Shrink PRelu IsNaN IsInf

@@ -1,5 +1,6 @@
 // Reference Mod (opset 10+) with numpy multidirectional broadcasting, for
-// f32, f64 and every integer type.
+// f32, f64, f16, bf16 (computed in float, compute_type.h) and every integer
+// type.
 //
 // fmod = 0: the remainder takes the divisor's sign, as Python's % and
 //   numpy.mod (Mod(-7, 3) = 2, Mod(7, -3) = -2). Floats allow it from opset
@@ -14,7 +15,9 @@
 #include <type_traits>
 
 #include "kernels/ref/broadcast_ref.h"
+#include "kernels/ref/compute_type.h"
 #include "kernels/ref/elementwise_ref.h"
+#include "kernels/ref/typed_registration.h"
 #include "runtime/kernel_registry.h"
 
 namespace fastserve {
@@ -30,7 +33,7 @@ struct ModAttrs {
 Status prepare_mod(const NodeView& node, PrepareContext& ctx) {
   const bool fmod = node.attr_int("fmod", 0) != 0;
   const DType dt = node.input_dtype(0);
-  if (!fmod && (dt == DType::kF32 || dt == DType::kF64) && node.opset() < kFloatFlooredModOpset) {
+  if (!fmod && dtype_is_float(dt) && node.opset() < kFloatFlooredModOpset) {
     return node.error(StatusCode::kInvalidArgument, "fmod must be 1 for floating-point inputs");
   }
   ctx.state = std::make_shared<ModAttrs>(ModAttrs{fmod});
@@ -70,12 +73,14 @@ Status run_mod(const KernelContext& ctx) {
   T* py = y.data<T>();
   bool divided_by_zero = false;
   for_each_broadcast(y.shape(), a.shape(), b.shape(), [&](int64_t i, int64_t ia, int64_t ib) {
-    if (std::is_integral_v<T> && pb[ib] == 0) {
-      divided_by_zero = true;
-      py[i] = 0;
-      return;
+    if constexpr (std::is_integral_v<T>) {
+      if (pb[ib] == 0) {
+        divided_by_zero = true;
+        py[i] = 0;
+        return;
+      }
     }
-    py[i] = mod_element(pa[ia], pb[ib], fmod);
+    py[i] = from_compute<T>(mod_element(to_compute(pa[ia]), to_compute(pb[ib]), fmod));
   });
   if (divided_by_zero) return ctx.node.error(StatusCode::kInvalidArgument, "integer modulo by zero");
   return ok_status();
@@ -83,30 +88,18 @@ Status run_mod(const KernelContext& ctx) {
 
 bool same_input_dtypes(const NodeView& node) { return node.input_dtype(0) == node.input_dtype(1); }
 
-template <typename T>
-void add_mod(KernelRegistry& r, const char* name) {
-  r.add({.name = name,
-         .op_type = "Mod",
-         .since_version = 10,
-         .dtype = DTypeOf<T>::value,
-         .accepts = same_input_dtypes,
-         .prepare = prepare_mod,
-         .run = run_mod<T>});
-}
-
 }  // namespace
 
 void register_ref_mod_kernels(KernelRegistry& r) {
-  add_mod<float>(r, "mod_f32__ref");
-  add_mod<double>(r, "mod_f64__ref");
-  add_mod<int8_t>(r, "mod_i8__ref");
-  add_mod<int16_t>(r, "mod_i16__ref");
-  add_mod<int32_t>(r, "mod_i32__ref");
-  add_mod<int64_t>(r, "mod_i64__ref");
-  add_mod<uint8_t>(r, "mod_u8__ref");
-  add_mod<uint16_t>(r, "mod_u16__ref");
-  add_mod<uint32_t>(r, "mod_u32__ref");
-  add_mod<uint64_t>(r, "mod_u64__ref");
+  for_each_type<RefNumericTypes>([&]<typename T>() {
+    r.add({.name = ref_kernel_name("mod", DTypeOf<T>::value),
+           .op_type = "Mod",
+           .since_version = 10,
+           .dtype = DTypeOf<T>::value,
+           .accepts = same_input_dtypes,
+           .prepare = prepare_mod,
+           .run = run_mod<T>});
+  });
 }
 
 }  // namespace fastserve

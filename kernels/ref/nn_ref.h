@@ -30,12 +30,14 @@ void conv_f32_ref(const Tensor& x, const Tensor& w, const Tensor* bias, const Wi
 void conv_transpose_f32_ref(const Tensor& x, const Tensor& w, const Tensor* bias, const WindowGeometry& g,
                             int64_t group, Tensor& y);
 
-// MaxPool: max over window positions inside the input (padding never wins;
-// an all-padding window gives the lowest float). indices (int64, same shape
+// MaxPool (f32, f64, f16, bf16, int8, uint8): max over window positions
+// inside the input (padding never wins; an all-padding window gives the
+// type's lowest value). indices (int64, same shape
 // as y, may be null) gets the flat index into x of the max: row-major
 // ((n*C + c)*H + h)*W + w, or with storage_order 1 the spatial part
 // column-major (n*C + c)*H*W + w*H + h.
-void max_pool_f32_ref(const Tensor& x, const WindowGeometry& g, Tensor& y, Tensor* indices, int64_t storage_order);
+void max_pool_ref(const Tensor& x, const WindowGeometry& g, Tensor& y, Tensor* indices,
+                  int64_t storage_order);
 
 // AveragePool: sum over window positions inside the input, divided by the
 // number of positions inside the input (count_include_pad = 0) or inside the
@@ -56,9 +58,10 @@ void batchnorm_f32_ref(const Tensor& x, const Tensor& scale, const Tensor& bias,
 void gemm_f32_ref(const Tensor& a, const Tensor& b, const Tensor* c, bool trans_a, bool trans_b, float alpha,
                   float beta, Tensor& y);
 
-// MatMul with numpy semantics: 1-D a is a row [1,K] and 1-D b a column
-// [K,1] (the added dim is dropped); batch dims broadcast.
-void matmul_f32_ref(const Tensor& a, const Tensor& b, Tensor& y);
+// MatMul with numpy semantics (f32, f64, f16, bf16; a and b of one type):
+// 1-D a is a row [1,K] and 1-D b a column [K,1] (the added dim is dropped);
+// batch dims broadcast.
+void matmul_ref(const Tensor& a, const Tensor& b, Tensor& y);
 
 // Registers the priority-0 descriptors for the ops above (one function per file).
 void register_ref_conv_kernels(KernelRegistry& r);            // conv.cc

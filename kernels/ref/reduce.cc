@@ -1,6 +1,6 @@
-// Reference Reduce* kernels, ONNX opsets 11+: ReduceSum, ReduceMean,
-// ReduceMax, ReduceMin, ReduceProd (f32, i32, i64), ReduceL1, ReduceL2,
-// ReduceSumSquare, ReduceLogSum, ReduceLogSumExp (f32).
+// Reference Reduce* kernels, ONNX opsets 11+: every op on f32, f64, f16 and
+// bf16; ReduceSum, ReduceMean, ReduceProd also on i32, i64, u32, u64;
+// ReduceMax, ReduceMin on those, i8, u8 and (opset 20) bool.
 //
 // Axes: attribute before opset 18 (ReduceSum: 13), optional input 1 from
 // then on; negative axes count from the back; no axes reduces everything
@@ -11,10 +11,11 @@
 // elements and folds each into the output element it maps to (index with
 // the reduced dims dropped).
 //
-// f32 accumulates in double; integers in int64 with wrapping sums and
-// products (no UB). An empty reduction gives the operation's identity: 0 for
-// sums and norms, 1 for products, -inf / +inf for f32 Max / Min (the lowest /
-// highest value for integers), log(0) = -inf for LogSum and LogSumExp, and
+// Floats accumulate in double (16-bit floats round once, at the store);
+// integers in int64 / uint64 with wrapping sums and products (no UB); bool
+// Max / Min are any / all. An empty reduction gives the operation's identity:
+// 0 for sums and norms, 1 for products, -inf / +inf for float Max / Min (the
+// lowest / highest value for integers, false / true for bool), log(0) = -inf for LogSum and LogSumExp, and
 // NaN (0/0) for an f32 Mean (0 for integers). Max / Min propagate NaN as
 // numpy does. The integer mean truncates toward zero (as ORT's).
 // Being the oracle, it keeps its accumulators in a vector (optimized kernels
@@ -25,7 +26,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernels/ref/compute_type.h"
 #include "kernels/ref/elementwise_ref.h"
+#include "kernels/ref/typed_registration.h"
 #include "runtime/kernel_registry.h"
 
 namespace fastserve {
@@ -144,29 +147,43 @@ bool is_nan(Acc a) {
   return false;
 }
 
+// The accumulator of element type T: double for floats, int64 / uint64 for
+// signed / unsigned integers (bool counts as unsigned).
+template <typename T>
+using ReduceAcc = std::conditional_t<kIsFloatStorage<T>, double,
+                                     std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>>;
+
 // Starting value of the accumulator: the operation's identity.
 template <ReduceOp Op, typename T, typename Acc>
 Acc reduce_identity() {
-  if constexpr (Op == ReduceOp::kProd) return Acc{1};
-  if constexpr (Op == ReduceOp::kMax || Op == ReduceOp::kLogSumExp) {
-    if constexpr (std::is_floating_point_v<T>) return -std::numeric_limits<Acc>::infinity();
-    return static_cast<Acc>(std::numeric_limits<T>::lowest());
+  if constexpr (Op == ReduceOp::kProd) {
+    return Acc{1};
+  } else if constexpr (Op == ReduceOp::kMax || Op == ReduceOp::kLogSumExp) {
+    if constexpr (kIsFloatStorage<T>) {
+      return -std::numeric_limits<Acc>::infinity();
+    } else {
+      return static_cast<Acc>(std::numeric_limits<T>::lowest());
+    }
+  } else if constexpr (Op == ReduceOp::kMin) {
+    if constexpr (kIsFloatStorage<T>) {
+      return std::numeric_limits<Acc>::infinity();
+    } else {
+      return static_cast<Acc>(std::numeric_limits<T>::max());
+    }
+  } else {
+    return Acc{0};
   }
-  if constexpr (Op == ReduceOp::kMin) {
-    if constexpr (std::is_floating_point_v<T>) return std::numeric_limits<Acc>::infinity();
-    return static_cast<Acc>(std::numeric_limits<T>::max());
-  }
-  return Acc{0};
 }
 
-template <ReduceOp Op, typename T, typename Acc>
+template <ReduceOp Op, typename T>
 Status run_reduce(const KernelContext& ctx) {
+  using Acc = ReduceAcc<T>;
   const Tensor& x = *ctx.inputs[0];
   FS_ASSIGN_OR_RETURN(const ReduceMap m, reduce_map(ctx));
   const size_t out_n = static_cast<size_t>(ctx.outputs[0]->numel());
   std::vector<Acc> acc(out_n, reduce_identity<Op, T, Acc>());
   for_each_input<T>(x, m, [&](size_t o, T v) {
-    const auto a = static_cast<Acc>(v);
+    const auto a = static_cast<Acc>(to_compute(v));
     Acc& s = acc[o];
     if constexpr (Op == ReduceOp::kSum || Op == ReduceOp::kMean || Op == ReduceOp::kLogSum) {
       s = wrapping_add(s, a);
@@ -190,7 +207,7 @@ Status run_reduce(const KernelContext& ctx) {
     // (-inf: every term is exp(-inf) = 0; +inf, NaN: they dominate).
     std::vector<Acc> sum(out_n, Acc{0});
     for_each_input<T>(x, m, [&](size_t o, T v) {
-      if (std::isfinite(acc[o])) sum[o] += std::exp(static_cast<Acc>(v) - acc[o]);
+      if (std::isfinite(acc[o])) sum[o] += std::exp(static_cast<Acc>(to_compute(v)) - acc[o]);
     });
     for (size_t o = 0; o < out_n; ++o) {
       if (std::isfinite(acc[o])) acc[o] += std::log(sum[o]);
@@ -201,50 +218,53 @@ Status run_reduce(const KernelContext& ctx) {
   for (size_t o = 0; o < out_n; ++o) {
     Acc r = acc[o];
     if constexpr (Op == ReduceOp::kMean) {
-      if constexpr (std::is_floating_point_v<T>) {
+      if constexpr (kIsFloatStorage<T>) {
         r /= static_cast<Acc>(m.count);
       } else {
-        r = m.count == 0 ? Acc{0} : r / m.count;
+        r = m.count == 0 ? Acc{0} : static_cast<Acc>(r / static_cast<Acc>(m.count));
       }
     } else if constexpr (Op == ReduceOp::kL2) {
       r = std::sqrt(r);
     } else if constexpr (Op == ReduceOp::kLogSum) {
       r = std::log(r);
     }
-    py[o] = static_cast<T>(r);
+    py[o] = from_compute<T>(r);
   }
   return ok_status();
 }
 
-template <ReduceOp Op>
-void add_float(KernelRegistry& r, const char* name, const char* op_type) {
-  r.add({.name = name, .op_type = op_type, .dtype = DType::kF32, .run = run_reduce<Op, float, double>});
+template <ReduceOp Op, typename List>
+void add_reduce(KernelRegistry& r, const char* op_type, const char* stem) {
+  for_each_type<List>([&]<typename T>() {
+    r.add({.name = ref_kernel_name(stem, DTypeOf<T>::value),
+           .op_type = op_type,
+           .dtype = DTypeOf<T>::value,
+           .run = run_reduce<Op, T>});
+  });
 }
 
-template <ReduceOp Op>
-void add_int(KernelRegistry& r, const char* name_i32, const char* name_i64, const char* op_type) {
-  r.add({.name = name_i32, .op_type = op_type, .dtype = DType::kI32, .run = run_reduce<Op, int32_t, int64_t>});
-  r.add({.name = name_i64, .op_type = op_type, .dtype = DType::kI64, .run = run_reduce<Op, int64_t, int64_t>});
-}
+// ReduceSum / Mean / Prod's integer types; Max / Min add the 8-bit ones and bool.
+using SumIntTypes = TypeList<int32_t, int64_t, uint32_t, uint64_t>;
+using MaxMinTypes = TypeList<int8_t, uint8_t, int32_t, int64_t, uint32_t, uint64_t, bool>;
 
 }  // namespace
 
 void register_ref_reduce_kernels(KernelRegistry& r) {
-  add_float<ReduceOp::kMean>(r, "reduce_mean_f32__ref", "ReduceMean");
-  add_int<ReduceOp::kMean>(r, "reduce_mean_i32__ref", "reduce_mean_i64__ref", "ReduceMean");
-  add_float<ReduceOp::kSum>(r, "reduce_sum_f32__ref", "ReduceSum");
-  add_int<ReduceOp::kSum>(r, "reduce_sum_i32__ref", "reduce_sum_i64__ref", "ReduceSum");
-  add_float<ReduceOp::kMax>(r, "reduce_max_f32__ref", "ReduceMax");
-  add_int<ReduceOp::kMax>(r, "reduce_max_i32__ref", "reduce_max_i64__ref", "ReduceMax");
-  add_float<ReduceOp::kMin>(r, "reduce_min_f32__ref", "ReduceMin");
-  add_int<ReduceOp::kMin>(r, "reduce_min_i32__ref", "reduce_min_i64__ref", "ReduceMin");
-  add_float<ReduceOp::kProd>(r, "reduce_prod_f32__ref", "ReduceProd");
-  add_int<ReduceOp::kProd>(r, "reduce_prod_i32__ref", "reduce_prod_i64__ref", "ReduceProd");
-  add_float<ReduceOp::kL1>(r, "reduce_l1_f32__ref", "ReduceL1");
-  add_float<ReduceOp::kL2>(r, "reduce_l2_f32__ref", "ReduceL2");
-  add_float<ReduceOp::kSumSquare>(r, "reduce_sum_square_f32__ref", "ReduceSumSquare");
-  add_float<ReduceOp::kLogSum>(r, "reduce_log_sum_f32__ref", "ReduceLogSum");
-  add_float<ReduceOp::kLogSumExp>(r, "reduce_log_sum_exp_f32__ref", "ReduceLogSumExp");
+  add_reduce<ReduceOp::kMean, RefFloatTypes>(r, "ReduceMean", "reduce_mean");
+  add_reduce<ReduceOp::kMean, SumIntTypes>(r, "ReduceMean", "reduce_mean");
+  add_reduce<ReduceOp::kSum, RefFloatTypes>(r, "ReduceSum", "reduce_sum");
+  add_reduce<ReduceOp::kSum, SumIntTypes>(r, "ReduceSum", "reduce_sum");
+  add_reduce<ReduceOp::kProd, RefFloatTypes>(r, "ReduceProd", "reduce_prod");
+  add_reduce<ReduceOp::kProd, SumIntTypes>(r, "ReduceProd", "reduce_prod");
+  add_reduce<ReduceOp::kMax, RefFloatTypes>(r, "ReduceMax", "reduce_max");
+  add_reduce<ReduceOp::kMax, MaxMinTypes>(r, "ReduceMax", "reduce_max");
+  add_reduce<ReduceOp::kMin, RefFloatTypes>(r, "ReduceMin", "reduce_min");
+  add_reduce<ReduceOp::kMin, MaxMinTypes>(r, "ReduceMin", "reduce_min");
+  add_reduce<ReduceOp::kL1, RefFloatTypes>(r, "ReduceL1", "reduce_l1");
+  add_reduce<ReduceOp::kL2, RefFloatTypes>(r, "ReduceL2", "reduce_l2");
+  add_reduce<ReduceOp::kSumSquare, RefFloatTypes>(r, "ReduceSumSquare", "reduce_sum_square");
+  add_reduce<ReduceOp::kLogSum, RefFloatTypes>(r, "ReduceLogSum", "reduce_log_sum");
+  add_reduce<ReduceOp::kLogSumExp, RefFloatTypes>(r, "ReduceLogSumExp", "reduce_log_sum_exp");
 }
 
 }  // namespace fastserve

@@ -1,5 +1,5 @@
 // Registers the elementwise family's reference kernels (kernels/ref/
-// {binary,unary,softmax,cast,reduce,argmax,identity,math_unary,activation,
+// {binary,unary,softmax,cast,reduce,argmax,identity,dropout,math_unary,activation,
 // compare,where,mod,bitshift,variadic}.cc); called from register_kernels.cc.
 #include "kernels/ref/elementwise_ref.h"
 #include "runtime/kernel_registry.h"
@@ -14,6 +14,7 @@ void register_ref_elementwise_kernels(KernelRegistry& r) {
   register_ref_reduce_kernels(r);
   register_ref_argmax_kernels(r);
   register_ref_identity_kernels(r);
+  register_ref_dropout_kernels(r);
   register_ref_math_unary_kernels(r);
   register_ref_activation_kernels(r);
   register_ref_compare_kernels(r);

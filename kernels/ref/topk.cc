@@ -1,4 +1,5 @@
-// Reference TopK (opset 11+; f32, f64, i32, i64): the K (input 1) largest
+// Reference TopK (opset 11+; f32, f64, f16, bf16 and every integer type;
+// 16-bit floats compare as float, compute_type.h): the K (input 1) largest
 // (largest=1, the default) or smallest elements along `axis` (default -1),
 // as values and int64 indices. Equal values keep the lower index first (the
 // ONNX spec's rule). The output is always sorted; sorted=0 leaves the order
@@ -12,7 +13,9 @@
 #include <vector>
 
 #include "graph/shape_op_params.h"
+#include "kernels/ref/compute_type.h"
 #include "kernels/ref/shape_ref.h"
+#include "kernels/ref/typed_registration.h"
 #include "runtime/kernel_registry.h"
 
 namespace fastserve {
@@ -20,7 +23,7 @@ namespace {
 
 // a strictly before b in ascending order, NaN last.
 template <typename T>
-bool less_nan_last(T a, T b) {
+bool less_nan_last(T a, T b) {  // T: a compute type
   if constexpr (std::is_floating_point_v<T>) {
     if (std::isnan(a)) return false;
     if (std::isnan(b)) return true;
@@ -50,7 +53,8 @@ Status run_topk(const KernelContext& ctx) {
       std::iota(order.begin(), order.end(), int64_t{0});
       // Stable: equal values keep ascending index order.
       std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-        return largest ? less_nan_last(col[b * inner], col[a * inner]) : less_nan_last(col[a * inner], col[b * inner]);
+        const compute_t<T> va = to_compute(col[a * inner]), vb = to_compute(col[b * inner]);
+        return largest ? less_nan_last(vb, va) : less_nan_last(va, vb);
       });
       for (int64_t j = 0; j < k; ++j) {
         const int64_t off = (o * k + j) * inner + i;
@@ -65,10 +69,13 @@ Status run_topk(const KernelContext& ctx) {
 }  // namespace
 
 void register_ref_topk_kernels(KernelRegistry& r) {
-  r.add({.name = "topk_f32__ref", .op_type = "TopK", .since_version = 11, .dtype = DType::kF32, .run = run_topk<float>});
-  r.add({.name = "topk_f64__ref", .op_type = "TopK", .since_version = 11, .dtype = DType::kF64, .run = run_topk<double>});
-  r.add({.name = "topk_i32__ref", .op_type = "TopK", .since_version = 11, .dtype = DType::kI32, .run = run_topk<int32_t>});
-  r.add({.name = "topk_i64__ref", .op_type = "TopK", .since_version = 11, .dtype = DType::kI64, .run = run_topk<int64_t>});
+  for_each_type<RefNumericTypes>([&]<typename T>() {
+    r.add({.name = ref_kernel_name("topk", DTypeOf<T>::value),
+           .op_type = "TopK",
+           .since_version = 11,
+           .dtype = DTypeOf<T>::value,
+           .run = run_topk<T>});
+  });
 }
 
 }  // namespace fastserve

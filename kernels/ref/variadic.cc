@@ -1,6 +1,7 @@
-// Reference variadic Sum, Mean (f32, f64), Max, Min (f32, f64 and, from
-// opset 12, every integer type): one or more inputs broadcast together
-// (numpy multidirectional, opset 8+).
+// Reference variadic Sum, Mean (f32, f64, f16, bf16), Max, Min (those and,
+// from opset 12, every integer type): one or more inputs broadcast together
+// (numpy multidirectional, opset 8+). f16/bf16 fold in float and round after
+// every input, as numpy's float16 arithmetic does (compute_type.h).
 //
 // The output is filled with input 0 broadcast to its shape, then each
 // further input is folded in, in input order (as ORT). Max and Min propagate
@@ -9,7 +10,9 @@
 #include <type_traits>
 
 #include "kernels/ref/broadcast_ref.h"
+#include "kernels/ref/compute_type.h"
 #include "kernels/ref/elementwise_ref.h"
+#include "kernels/ref/typed_registration.h"
 #include "runtime/kernel_registry.h"
 
 namespace fastserve {
@@ -17,12 +20,13 @@ namespace {
 
 enum class Fold { kSum, kMean, kMax, kMin };
 
-template <Fold kOp, typename T>
-T combine(T acc, T v) {
+// C is the compute type (compute_t of the element type).
+template <Fold kOp, typename C>
+C combine(C acc, C v) {
   if constexpr (kOp == Fold::kSum || kOp == Fold::kMean) {
-    return static_cast<T>(acc + v);
+    return static_cast<C>(acc + v);
   } else {
-    if constexpr (std::is_floating_point_v<T>) {
+    if constexpr (std::is_floating_point_v<C>) {
       if (std::isnan(acc) || std::isnan(v)) return acc + v;  // NaN
     }
     if constexpr (kOp == Fold::kMax) return v > acc ? v : acc;
@@ -41,12 +45,13 @@ Status run_variadic(const KernelContext& ctx) {
   for (size_t k = 1; k < ctx.inputs.size(); ++k) {
     const Tensor& in = *ctx.inputs[k];
     const T* pk = in.data<T>();
-    for_each_broadcast(out, out, in.shape(),
-                       [&](int64_t i, int64_t, int64_t ik) { py[i] = combine<kOp, T>(py[i], pk[ik]); });
+    for_each_broadcast(out, out, in.shape(), [&](int64_t i, int64_t, int64_t ik) {
+      py[i] = from_compute<T>(combine<kOp, compute_t<T>>(to_compute(py[i]), to_compute(pk[ik])));
+    });
   }
   if constexpr (kOp == Fold::kMean) {
-    const T n = static_cast<T>(ctx.inputs.size());
-    for (int64_t i = 0; i < y.numel(); ++i) py[i] /= n;
+    const auto n = static_cast<compute_t<T>>(ctx.inputs.size());
+    for (int64_t i = 0; i < y.numel(); ++i) py[i] = from_compute<T>(to_compute(py[i]) / n);
   }
   return ok_status();
 }
@@ -60,8 +65,8 @@ bool inputs_of_one_dtype(const NodeView& node) {
 }
 
 template <Fold kOp, typename T>
-void add_variadic(KernelRegistry& r, const char* op_type, int since, const char* name) {
-  r.add({.name = name,
+void add_variadic(KernelRegistry& r, const char* op_type, const char* stem, int since) {
+  r.add({.name = ref_kernel_name(stem, DTypeOf<T>::value),
          .op_type = op_type,
          .since_version = since,
          .dtype = DTypeOf<T>::value,
@@ -69,31 +74,21 @@ void add_variadic(KernelRegistry& r, const char* op_type, int since, const char*
          .run = run_variadic<kOp, T>});
 }
 
-template <typename T>
-void add_int_max_min(KernelRegistry& r, const char* max_name, const char* min_name) {
-  add_variadic<Fold::kMax, T>(r, "Max", 12, max_name);
-  add_variadic<Fold::kMin, T>(r, "Min", 12, min_name);
-}
-
 }  // namespace
 
 void register_ref_variadic_kernels(KernelRegistry& r) {
-  add_variadic<Fold::kSum, float>(r, "Sum", 8, "sum_f32__ref");
-  add_variadic<Fold::kSum, double>(r, "Sum", 8, "sum_f64__ref");
-  add_variadic<Fold::kMean, float>(r, "Mean", 8, "mean_f32__ref");
-  add_variadic<Fold::kMean, double>(r, "Mean", 8, "mean_f64__ref");
-  add_variadic<Fold::kMax, float>(r, "Max", 8, "max_f32__ref");
-  add_variadic<Fold::kMax, double>(r, "Max", 8, "max_f64__ref");
-  add_variadic<Fold::kMin, float>(r, "Min", 8, "min_f32__ref");
-  add_variadic<Fold::kMin, double>(r, "Min", 8, "min_f64__ref");
-  add_int_max_min<int8_t>(r, "max_i8__ref", "min_i8__ref");
-  add_int_max_min<int16_t>(r, "max_i16__ref", "min_i16__ref");
-  add_int_max_min<int32_t>(r, "max_i32__ref", "min_i32__ref");
-  add_int_max_min<int64_t>(r, "max_i64__ref", "min_i64__ref");
-  add_int_max_min<uint8_t>(r, "max_u8__ref", "min_u8__ref");
-  add_int_max_min<uint16_t>(r, "max_u16__ref", "min_u16__ref");
-  add_int_max_min<uint32_t>(r, "max_u32__ref", "min_u32__ref");
-  add_int_max_min<uint64_t>(r, "max_u64__ref", "min_u64__ref");
+  // Float types since opset 8 (bf16 is listed from 13; an earlier model
+  // cannot carry it); integer Max and Min since 12.
+  for_each_type<RefFloatTypes>([&]<typename T>() {
+    add_variadic<Fold::kSum, T>(r, "Sum", "sum", 8);
+    add_variadic<Fold::kMean, T>(r, "Mean", "mean", 8);
+    add_variadic<Fold::kMax, T>(r, "Max", "max", 8);
+    add_variadic<Fold::kMin, T>(r, "Min", "min", 8);
+  });
+  for_each_type<RefIntTypes>([&]<typename T>() {
+    add_variadic<Fold::kMax, T>(r, "Max", "max", 12);
+    add_variadic<Fold::kMin, T>(r, "Min", "min", 12);
+  });
 }
 
 }  // namespace fastserve

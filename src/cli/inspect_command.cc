@@ -129,7 +129,9 @@ void print_json(const InspectOptions& opts, const Model& m, const FlopsEstimate&
     out += fmt::format("{}{}:{}", first ? "" : ",", json_string(domain_name(d)), v);
     first = false;
   }
-  out += "},\"inputs\":" + io(g.inputs) + ",\"outputs\":" + io(g.outputs) + ",\"metadata\":{";
+  out += "}";
+  if (m.upgraded_from_opset != 0) out += ",\"upgraded_from_opset\":" + std::to_string(m.upgraded_from_opset);
+  out += ",\"inputs\":" + io(g.inputs) + ",\"outputs\":" + io(g.outputs) + ",\"metadata\":{";
   first = true;
   for (const auto& [k, v] : m.metadata) {
     out += fmt::format("{}{}:{}", first ? "" : ",", json_string(k), json_string(v));
@@ -177,6 +179,10 @@ void print_text(const InspectOptions& opts, const Model& m, const FlopsEstimate&
              m.producer_version.empty() ? "" : " ", m.producer_version, m.ir_version);
   std::string opsets;
   for (const auto& [d, v] : m.opsets) opsets += fmt::format("{}{} {}", opsets.empty() ? "" : ", ", domain_name(d), v);
+  if (m.upgraded_from_opset != 0) {
+    opsets +=
+        fmt::format(" (the file imports ai.onnx {}; every op is unchanged up to 11)", m.upgraded_from_opset);
+  }
   fmt::print("opsets: {}\n", opsets);
   auto print_io = [&](const char* title, const std::vector<ValueId>& ids) {
     fmt::print("{}:\n", title);

@@ -102,16 +102,10 @@ Status infer_unary_to_bool(const NodeView& node, std::vector<TensorInfo>& output
 
 Status infer_dropout(const NodeView& node, std::vector<TensorInfo>& outputs) {
   FS_RETURN_IF_ERROR(require_input(node, 0));
-  // training_mode (input 2, opset 12+): FastServe is inference-only. A
-  // constant true is rejected here with a clear message; a runtime value is
-  // checked by the kernel.
-  if (const Tensor* training = node.input_value(2); training != nullptr) {
-    if (training->numel() != 1) {
-      return node.error(StatusCode::kInvalidArgument, "training_mode must be a scalar");
-    }
-    if (training->element_as_int64(0) != 0) {
-      return node.error(StatusCode::kUnsupported, "training_mode=true is not supported (inference only)");
-    }
+  // training_mode (input 2, opset 12+) must be one value; true selects the
+  // random mask (kernels/ref/dropout.cc), which has the same shapes.
+  if (const Tensor* training = node.input_value(2); training != nullptr && training->numel() != 1) {
+    return node.error(StatusCode::kInvalidArgument, "training_mode must be a scalar");
   }
   propagate_same(node, outputs, 0, 0);
   // The optional mask has the input's shape and is bool.

@@ -13,6 +13,7 @@
 #include "onnx/onnx_graph_reader.h"
 #include "onnx/onnx_node_reader.h"
 #include "onnx/onnx_schema_ids.h"
+#include "onnx/opset_upgrade.h"
 #include "onnx/protobuf_wire.h"
 
 namespace fastserve {
@@ -176,7 +177,7 @@ Status read_model(Model& model, const uint8_t* data, size_t size, const std::str
       }
     }
   }
-  return ok_status();
+  return upgrade_to_native_opset(model);
 }
 
 // Prefixes the file name, and words wire-format errors for the user: a file

@@ -20,8 +20,10 @@
 // surface that tests/fuzz exercises.
 //
 // Errors name the file and what is wrong: not an ONNX model, truncated,
-// unsupported opset (default domain must be 11..28), dtype/size mismatch of an
-// initializer (with its name), missing external data file.
+// unsupported opset (default domain must be 1..28; below 11 only models whose
+// ops are unchanged up to opset 11, which then load as opset 11:
+// opset_upgrade.h), dtype/size mismatch of an initializer (with its name),
+// missing external data file.
 #pragma once
 
 #include <memory>
@@ -31,7 +33,9 @@
 
 namespace fastserve {
 
-inline constexpr int64_t kMinOpset = 11;
+// The default-domain opsets the loader accepts. Below kOldestNativeOpset (11)
+// a model loads only when opset_upgrade.h can raise it to 11 unchanged.
+inline constexpr int64_t kMinOpset = 1;
 inline constexpr int64_t kMaxSupportedOpset = 28;
 
 // Loads, verifies (verify_graph) and runs static shape inference (infer_graph_shapes).

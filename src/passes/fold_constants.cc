@@ -34,8 +34,11 @@ NodeView attribute_view(const Model& model, const Node& n) {
 }
 
 // ONNX's generators (RandomNormal, RandomUniformLike, Multinomial,
-// Bernoulli) draw new values per run; nothing else in the op set does.
+// Bernoulli) draw new values per run, and so does a Dropout that may run in
+// training mode (input 2) without a seed; nothing else in the op set does.
 bool is_random(const Node& n) {
+  if (n.op_type == "Dropout")
+    return n.inputs.size() > 2 && n.inputs[2] != kNoValue && n.attr("seed") == nullptr;
   return n.op_type.rfind("Random", 0) == 0 || n.op_type == "Multinomial" || n.op_type == "Bernoulli";
 }
 

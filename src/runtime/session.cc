@@ -10,11 +10,12 @@
 #include "core/cpu_features.h"
 #include "core/device.h"
 #include "core/thread_pool.h"
+#include "onnx/opset_upgrade.h"
 #include "runtime/execution_plan.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/mapped_pages.h"
-#include "runtime/run_memory.h"
 #include "runtime/optimize_model.h"
+#include "runtime/run_memory.h"
 
 namespace fastserve {
 
@@ -90,6 +91,15 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
   // nodes it covers away from it, so its sessions stop at the basic level.
   if (options.kernels == "onednn") level = std::min(level, 1);
   FS_ASSIGN_OR_RETURN(plan_options.providers, session_providers(options, display));
+
+  // The loader raised a file's opset below 11 to 11 when its ops allow it
+  // (onnx/opset_upgrade.h); a model built in memory gets the same rule, so no
+  // kernel ever runs an opset-11 definition on an older op.
+  if (const int64_t v = model->opset(""); v > 0 && v < kOldestNativeOpset) {
+    auto upgraded = std::make_shared<Model>(*model);
+    if (Status s = upgrade_to_native_opset(*upgraded); !s.ok()) return s.with_context(display);
+    model = std::move(upgraded);
+  }
 
   auto impl = std::make_unique<Impl>();
   impl->num_threads = plan_options.num_threads;

@@ -8,6 +8,7 @@
 #include "data/fashion_mnist.h"
 #include "onnx/onnx_reader.h"
 #include "tests/cli/cli_harness.h"
+#include "tests/onnx/proto_builder.h"
 #include "tests/test_util.h"
 
 namespace fastserve::testing {
@@ -199,6 +200,27 @@ TEST(CliInspect, JsonHasTheDocumentedKeys) {
   EXPECT_NE(r.out.find("\"parameters\":{\"count\":" + std::to_string(cnn_parameters(h)) + ","), std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("\"flops\":{\"total\":" + std::to_string(cnn_flops(h)) + ","), std::string::npos) << r.out;
+}
+
+// An opset-7 model whose ops are unchanged up to 11 loads as opset 11; inspect
+// says which opset the file imports (text and JSON).
+TEST(CliInspect, OldOpsetModelShowsTheFilesOpset) {
+  SKIP_WITHOUT_BINARY();
+  GraphParts g;
+  g.nodes = {node("And", {"a", "b"}, {"y"})};
+  g.inputs = {value_info("a", kOnnxBool, {Dim{int64_t{3}}}), value_info("b", kOnnxBool, {Dim{int64_t{3}}})};
+  g.outputs = {value_info("y", kOnnxBool, {Dim{int64_t{3}}})};
+  ScratchDir dir;
+  const std::string path = (dir.path() / "and7.onnx").string();
+  write_file(path, model(graph(g), {{"", 7}}, 3));
+  ProcessResult r = run_fastserve({"inspect", "--model", path});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("opsets: ai.onnx 11 (the file imports ai.onnx 7; every op is unchanged up to 11)"),
+            std::string::npos)
+      << r.out;
+  ProcessResult j = run_fastserve({"inspect", "--model", path, "--json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_NE(j.out.find("\"opsets\":{\"ai.onnx\":11},\"upgraded_from_opset\":7,"), std::string::npos) << j.out;
 }
 
 }  // namespace

@@ -121,12 +121,15 @@ TEST(InferElementwise, DropoutMaskIsBoolOfInputShape) {
   EXPECT_FALSE(u.outputs[1].shape_known);
 }
 
-TEST(InferElementwise, DropoutRejectsConstantTrainingMode) {
+TEST(InferElementwise, DropoutTrainingModeMustBeAScalar) {
   const Tensor on = Tensor::scalar<bool>(true);
   const Tensor off = Tensor::scalar<bool>(false);
   const TensorInfo absent;
-  expect_error(infer("Dropout", 13, {}, {f32({2}), absent, constant(on)}), StatusCode::kUnsupported);
+  expect_shape(infer("Dropout", 13, {}, {f32({2}), absent, constant(on)}), DType::kF32, Shape{2});
   expect_shape(infer("Dropout", 13, {}, {f32({2}), absent, constant(off)}), DType::kF32, Shape{2});
+  expect_error(
+      infer("Dropout", 13, {}, {f32({2}), absent, constant(Tensor::from_vector<bool>({true, false}))}),
+      StatusCode::kInvalidArgument);
   // A runtime training_mode is left to the kernel.
   expect_shape(infer("Dropout", 13, {}, {f32({2}), absent, known(DType::kBool, {})}), DType::kF32, Shape{2});
 }

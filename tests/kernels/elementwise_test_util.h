@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,43 @@ inline int64_t broadcast_offset(const Shape& out, const Shape& in, int64_t i) {
     }
   }
   return offset;
+}
+
+// A float tensor's values as f32 (exact for f16 and bf16).
+inline Tensor as_f32(const Tensor& t) {
+  Tensor y = Tensor::empty(DType::kF32, t.shape());
+  for (int64_t i = 0; i < t.numel(); ++i) y.data<float>()[i] = static_cast<float>(t.element_as_double(i));
+  return y;
+}
+// f32 values stored as `dt` (f32, f16 or bf16), rounding to nearest even.
+inline Tensor f32_as(const Tensor& t, DType dt) {
+  Tensor y = Tensor::empty(dt, t.shape());
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    const float v = t.data<float>()[i];
+    if (dt == DType::kF32) y.data<float>()[i] = v;
+    if (dt == DType::kF16) y.data<Half>()[i].bits = float_to_half(v);
+    if (dt == DType::kBF16) y.data<BFloat16>()[i].bits = float_to_bf16(v);
+  }
+  return y;
+}
+// Same dtype, shape and bytes (exact for 64-bit integers, which
+// tensors_near compares through double).
+inline ::testing::AssertionResult same_bits(const Tensor& actual, const Tensor& expected) {
+  if (actual.dtype() != expected.dtype() || actual.shape() != expected.shape()) {
+    return ::testing::AssertionFailure()
+           << "got " << actual.to_string() << ", expected " << expected.to_string();
+  }
+  const size_t w = dtype_size(expected.dtype());
+  const auto* a = static_cast<const unsigned char*>(actual.raw_data());
+  const auto* e = static_cast<const unsigned char*>(expected.raw_data());
+  for (int64_t i = 0; i < expected.numel(); ++i) {
+    if (std::memcmp(a + i * w, e + i * w, w) != 0) {
+      return ::testing::AssertionFailure()
+             << "element " << i << " differs: got " << actual.element_as_int64(i) << ", expected "
+             << expected.element_as_int64(i);
+    }
+  }
+  return ::testing::AssertionSuccess();
 }
 
 inline Tensor f32(std::vector<float> v, Shape s) { return Tensor::from_vector<float>(v, std::move(s)); }

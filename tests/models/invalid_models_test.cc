@@ -34,9 +34,11 @@ const std::vector<InvalidModel>& invalid_models() {
       // Both unknown ops, each with its node, in one message.
       {"unknown_ops", true, StatusCode::kUnsupported,
        {"2 nodes have no kernel", "FooBar (node 'foo_node'", "NonMaxSuppressionX (node 'nms_x_node'"}},
-      {"opset9", false, StatusCode::kUnsupported, {"opset 9 is not supported", "11 to 28"}},
-      {"opset29", false, StatusCode::kUnsupported, {"opset 29 is not supported", "11 to 28"}},
-      {"opset99", false, StatusCode::kUnsupported, {"opset 99 is not supported", "11 to 28"}},
+      // Opset 9 loads only with ops unchanged up to opset 11; its Softmax changed.
+      {"opset9", false, StatusCode::kUnsupported,
+       {"opset 9 is supported only for ops ONNX left unchanged up to opset 11", "(Softmax): redefined by Softmax-11"}},
+      {"opset29", false, StatusCode::kUnsupported, {"opset 29 is not supported", "1 to 28"}},
+      {"opset99", false, StatusCode::kUnsupported, {"opset 99 is not supported", "1 to 28"}},
       {"bad_raw_data_size", false, StatusCode::kInvalidModel,
        {"initializer 'W'", "raw_data has 40 bytes", "expected 48", "float32[4,3]"}},
       {"bad_float_data_count", false, StatusCode::kInvalidModel,

@@ -178,12 +178,18 @@ std::string relu_model(int64_t opset) {
   return tb::model(tb::graph(g), {{"", opset}});
 }
 
-TEST(OnnxReader, RejectsOpsetsOutside11To28) {
-  EXPECT_TRUE(fails_with(load_bytes(relu_model(10), "old.onnx"), StatusCode::kUnsupported,
-                         "old.onnx: opset 10 is not supported (supported: 11 to 28)"));
+// Opsets 1 to 10 load only when every op is unchanged up to opset 11
+// (tests/onnx/opset_upgrade_test.cc has the details): Relu-6 is.
+TEST(OnnxReader, RejectsOpsetsOutside1To28AndOldOpsetsWithChangedOps) {
+  EXPECT_TRUE(fails_with(load_bytes(relu_model(5), "old.onnx"), StatusCode::kUnsupported,
+                         "old.onnx: opset 5 is supported only for ops ONNX left unchanged up to opset 11"));
   EXPECT_TRUE(fails_with(load_bytes(relu_model(29), "new.onnx"), StatusCode::kUnsupported,
-                         "new.onnx: opset 29 is not supported (supported: 11 to 28)"));
-  EXPECT_TRUE(fails_with(load_bytes(relu_model(9)), StatusCode::kUnsupported, "opset 9 is not supported"));
+                         "new.onnx: opset 29 is not supported (supported: 1 to 28)"));
+  EXPECT_TRUE(fails_with(load_bytes(relu_model(0)), StatusCode::kUnsupported, "opset 0 is not supported"));
+  auto relu9 = load_bytes(relu_model(9));
+  ASSERT_TRUE(relu9.ok()) << relu9.status().to_string();
+  EXPECT_EQ((*relu9)->opset(""), 11);
+  EXPECT_EQ((*relu9)->upgraded_from_opset, 9);
   EXPECT_TRUE(load_bytes(relu_model(11)).ok());
   EXPECT_TRUE(load_bytes(relu_model(28)).ok());
 }

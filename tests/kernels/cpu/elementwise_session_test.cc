@@ -49,11 +49,19 @@ TEST(ElementwiseSession, DropoutMaskAndRuntimeTrainingMode) {
   ASSERT_EQ(two.value().size(), 2u);
   EXPECT_TRUE(tensors_near(two.value()[0], x, 0, 0));
   for (int64_t i = 0; i < 3; ++i) EXPECT_TRUE(two.value()[1].data<bool>()[i]);
-  // training_mode fed at run time: refused by the kernel.
-  Result<std::vector<Tensor>> training = run_op_in_session(
-      {.op_type = "Dropout", .opset = 13}, {x, Tensor::scalar<float>(0.1f), Tensor::scalar<bool>(true)});
-  ASSERT_FALSE(training.ok());
-  EXPECT_EQ(training.status().code(), StatusCode::kUnsupported) << training.status().to_string();
+  // training_mode fed at run time, seeded: numpy.random.RandomState(7)'s
+  // draws 0.0763 0.7799 0.4384 with ratio 0.1 drop element 0 only.
+  Result<std::vector<Tensor>> training =
+      run_op_in_session({.op_type = "Dropout", .opset = 13, .attrs = {attr_int("seed", 7)}},
+                        {x, Tensor::scalar<float>(0.1f), Tensor::scalar<bool>(true)});
+  ASSERT_TRUE(training.ok()) << training.status().to_string();
+  EXPECT_TRUE(tensors_near(training.value()[0], f32({0, -2 / 0.9f, 3 / 0.9f}, {3}), 0, 1e-7));
+  // A constant training_mode = true survives the passes (not removed as an identity).
+  Result<std::vector<Tensor>> constant = run_op_in_session(
+      {.op_type = "Dropout", .opset = 13, .attrs = {attr_int("seed", 7)}},
+      {x, Tensor::scalar<float>(0.1f), Tensor::scalar<bool>(true)}, {}, {false, true, true});
+  ASSERT_TRUE(constant.ok()) << constant.status().to_string();
+  EXPECT_TRUE(tensors_near(constant.value()[0], training.value()[0], 0, 0));
 }
 
 TEST(ElementwiseSession, CastAndBroadcastBinary) {

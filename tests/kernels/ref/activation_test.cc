@@ -28,13 +28,24 @@ Tensor run1(const OpSpec& spec, const std::vector<Tensor>& inputs) {
   return out[0];
 }
 
+// fn in double on each element, stored in x's type (16-bit floats round once).
 Tensor expected_map(const Tensor& x, const std::function<double(double)>& fn) {
   Tensor y = Tensor::empty(x.dtype(), x.shape());
   for (int64_t i = 0; i < x.numel(); ++i) {
-    if (x.dtype() == DType::kF32) {
-      y.data<float>()[i] = static_cast<float>(fn(static_cast<double>(x.data<float>()[i])));
-    } else {
-      y.data<double>()[i] = fn(x.data<double>()[i]);
+    const double v = fn(x.element_as_double(i));
+    switch (x.dtype()) {
+      case DType::kF32:
+        y.data<float>()[i] = static_cast<float>(v);
+        break;
+      case DType::kF16:
+        y.data<Half>()[i].bits = float_to_half(static_cast<float>(v));
+        break;
+      case DType::kBF16:
+        y.data<BFloat16>()[i].bits = float_to_bf16(static_cast<float>(v));
+        break;
+      default:
+        y.data<double>()[i] = v;
+        break;
     }
   }
   return y;
@@ -86,9 +97,14 @@ TEST(RefActivationAttrs, MatchFormulasWithDefaultAndGivenAttributes) {
   std::mt19937 rng(11);
   for (const ActCase& c : act_cases()) {
     for (const Shape& s : {Shape{33}, Shape{2, 3, 4}, Shape{}}) {
-      for (DType dt : {DType::kF32, DType::kF64}) {
+      for (DType dt : {DType::kF32, DType::kF64, DType::kF16, DType::kBF16}) {
         const Tensor x = random_tensor(dt, s, rng, -4, 4);
-        const double rtol = dt == DType::kF32 ? 1e-6 : 1e-12;
+        // 16-bit: the kernel stores through float, so a result may land one
+        // 16-bit ulp from the singly rounded formula.
+        const double rtol = dt == DType::kF32   ? 1e-6
+                            : dt == DType::kF64 ? 1e-12
+                            : dt == DType::kF16 ? 1e-3
+                                                : 8e-3;
         EXPECT_TRUE(tensors_near(run1(c.spec, {x}), expected_map(x, c.formula), 1e-12, rtol))
             << c.spec.op_type << " " << dtype_name(dt) << " " << s.to_string();
       }
@@ -138,6 +154,15 @@ TEST(RefActivationAttrs, IsNaNAndIsInfGiveBool) {
   const Tensor xd = Tensor::from_vector<double>({std::nan(""), -HUGE_VAL, 1});
   EXPECT_TRUE(tensors_near(run1({.op_type = "IsNaN", .opset = 13}, {xd}), bools({1, 0, 0}), 0, 0));
   EXPECT_TRUE(tensors_near(run1({.op_type = "IsInf", .opset = 10}, {xd}), bools({0, 1, 0}), 0, 0));
+  // 16-bit floats: 7e4 overflows f16 to inf but not bf16.
+  for (DType dt : {DType::kF16, DType::kBF16}) {
+    const Tensor h = f32_as(f32({kNaN, kInf, -kInf, 0, 7e4f}, {5}), dt);
+    const bool big_is_inf = dt == DType::kF16;
+    EXPECT_TRUE(tensors_near(run1({.op_type = "IsNaN", .opset = 20}, {h}), bools({1, 0, 0, 0, 0}), 0, 0));
+    EXPECT_TRUE(
+        tensors_near(run1({.op_type = "IsInf", .opset = 20}, {h}), bools({0, 1, 1, 0, big_is_inf}), 0, 0))
+        << dtype_name(dt);
+  }
 }
 
 // PRelu: x < 0 ? slope * x : x with the slope broadcast to X.
@@ -173,6 +198,10 @@ TEST(RefActivationAttrs, PReluBroadcastsSlopeToX) {
         tensors_near(run1({.op_type = "PRelu", .opset = 16}, {x, slope}), prelu_expected(x, slope), 0, 0))
         << ss.to_string();
   }
+  const Tensor h = f32_as(f32({-4, 6, -0.5f}, {3}), DType::kF16);
+  EXPECT_TRUE(
+      tensors_near(run1({.op_type = "PRelu", .opset = 16}, {h, f32_as(f32({0.25f}, {1}), DType::kF16)}),
+                   f32_as(f32({-1, 6, -0.125f}, {3}), DType::kF16), 0, 0));
   const Tensor y = run1({.op_type = "PRelu", .opset = 16},
                         {Tensor::from_vector<int32_t>({-4, 6}), Tensor::from_vector<int32_t>({3}, Shape{1})});
   ASSERT_TRUE(y.defined());

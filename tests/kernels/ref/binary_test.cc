@@ -178,5 +178,110 @@ TEST(RefBinary, PowIntegerBaseIsExactOrTruncated) {
   EXPECT_EQ(mixed[0].data<int32_t>()[2], 0);    // NaN (negative base, fractional exponent) -> 0
 }
 
+// Every integer type: random operands over the full range with broadcasting,
+// against arithmetic modulo 2^64 reduced to the low N bits (Add/Sub/Mul) and
+// a long double quotient truncated toward zero (Div, small operands).
+template <typename T>
+void check_integer_arith(uint32_t seed) {
+  std::mt19937 rng(seed);
+  constexpr DType dt = DTypeOf<T>::value;
+  constexpr double kLo = static_cast<double>(std::numeric_limits<T>::lowest());
+  constexpr double kHi = static_cast<double>(std::numeric_limits<T>::max());
+  const std::vector<std::pair<Shape, Shape>> shapes = {{{3, 4}, {4}}, {{2, 1, 3}, {5, 1}}, {{}, {6}}};
+  for (const auto& [sa, sb] : shapes) {
+    const Shape out = broadcast_all({sa, sb});
+    for (const char* op : {"Add", "Sub", "Mul", "Div"}) {
+      const bool div = std::string(op) == "Div";
+      // Div: |values| <= 100, divisor never 0 (that is an error, tested above).
+      Tensor a = random_tensor(dt, sa, rng, div ? std::max(kLo, -100.0) : kLo, div ? 100 : kHi);
+      Tensor b = random_tensor(dt, sb, rng, div ? 1 : kLo, div ? 9 : kHi);
+      if (div && std::is_signed_v<T>) b.data<T>()[0] = static_cast<T>(-b.data<T>()[0]);
+      Tensor want = Tensor::empty(dt, out);
+      for (int64_t i = 0; i < want.numel(); ++i) {
+        const T x = a.data<T>()[broadcast_offset(out, sa, i)], y = b.data<T>()[broadcast_offset(out, sb, i)];
+        // Sign-extended to 64 bits, the low N bits of the 64-bit result are
+        // the N-bit two's complement result.
+        const auto wx = static_cast<uint64_t>(static_cast<int64_t>(x)),
+                   wy = static_cast<uint64_t>(static_cast<int64_t>(y));
+        uint64_t r = 0;
+        if (op[0] == 'A') r = wx + wy;
+        if (op[0] == 'S') r = wx - wy;
+        if (op[0] == 'M') r = wx * wy;
+        if (div)
+          r = static_cast<uint64_t>(
+              static_cast<int64_t>(std::trunc(static_cast<long double>(x) / static_cast<long double>(y))));
+        want.data<T>()[i] = static_cast<T>(r);
+      }
+      const std::vector<Tensor> got = run_ref({.op_type = op, .opset = 14}, {a, b});
+      ASSERT_EQ(got.size(), 1u);
+      EXPECT_TRUE(same_bits(got[0], want))
+          << op << " " << dtype_name(dt) << " " << sa.to_string() << " " << sb.to_string();
+    }
+  }
+}
+
+TEST(RefBinary, EveryIntegerTypeWrapsAndTruncates) {
+  check_integer_arith<int8_t>(1);
+  check_integer_arith<int16_t>(2);
+  check_integer_arith<int32_t>(3);
+  check_integer_arith<int64_t>(4);
+  check_integer_arith<uint8_t>(5);
+  check_integer_arith<uint16_t>(6);
+  check_integer_arith<uint32_t>(7);
+  check_integer_arith<uint64_t>(8);
+}
+
+TEST(RefBinary, UnsignedDivByMaxIsZeroNotNegation) {
+  // The signed "x / -1" special case must not catch the unsigned all-ones divisor.
+  const std::vector<Tensor> out =
+      run_ref({.op_type = "Div", .opset = 14}, {Tensor::from_vector<uint32_t>({7, 0xFFFFFFFFu}),
+                                                Tensor::from_vector<uint32_t>({0xFFFFFFFFu, 0xFFFFFFFFu})});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].data<uint32_t>()[0], 0u);
+  EXPECT_EQ(out[0].data<uint32_t>()[1], 1u);
+}
+
+// f16 / bf16 arithmetic is the float result rounded once to the type (exact
+// IEEE arithmetic for + - * /); f64 is plain double.
+TEST(RefBinary, HalfBFloat16AndDoubleMatchRoundedResult) {
+  std::mt19937 rng(21);
+  for (DType dt : {DType::kF16, DType::kBF16}) {
+    const Tensor a = random_tensor(dt, {4, 5}, rng, -8, 8), b = random_tensor(dt, {5}, rng, 0.25, 4);
+    const Tensor fa = as_f32(a), fb = as_f32(b);
+    for (const auto& [op, fn] : std::vector<std::pair<const char*, double (*)(double, double)>>{
+             {"Add", add}, {"Sub", sub}, {"Mul", mul}, {"Div", div}}) {
+      const std::vector<Tensor> got = run_ref({.op_type = op, .opset = 14}, {a, b});
+      ASSERT_EQ(got.size(), 1u);
+      EXPECT_TRUE(tensors_near(got[0], f32_as(naive_broadcast_f32(fa, fb, fn), dt), 0, 0))
+          << op << " " << dtype_name(dt);
+    }
+  }
+  const std::vector<Tensor> d =
+      run_ref({.op_type = "Mul", .opset = 14},
+              {Tensor::from_vector<double>({0.1, 3}), Tensor::from_vector<double>({3})});
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].data<double>()[0], 0.1 * 3);
+  EXPECT_EQ(d[0].data<double>()[1], 9.0);
+}
+
+TEST(RefBinary, PowTakesEveryExponentType) {
+  std::mt19937 rng(3);
+  const Tensor base = f32({1, 2, 3, -2}, {4});
+  const Tensor want = f32({1, 32, 243, -32}, {4});
+  for (DType e : {DType::kU8, DType::kU16, DType::kU32, DType::kU64, DType::kI8, DType::kI16, DType::kF64,
+                  DType::kF16, DType::kBF16}) {
+    const Tensor exponent = random_tensor(e, Shape{1}, rng, 5, 5);  // the range [5, 5]: exactly 5
+    const std::vector<Tensor> got = run_ref({.op_type = "Pow", .opset = 15}, {base, exponent});
+    ASSERT_EQ(got.size(), 1u) << dtype_name(e);
+    EXPECT_TRUE(tensors_near(got[0], want, 0, 0)) << dtype_name(e);
+  }
+  // A 16-bit float base rounds the double result once.
+  const Tensor hb = f32_as(f32({1.5f, 3}, {2}), DType::kF16);
+  const std::vector<Tensor> h =
+      run_ref({.op_type = "Pow", .opset = 15}, {hb, Tensor::from_vector<uint32_t>({3})});
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_TRUE(tensors_near(h[0], f32_as(f32({3.375f, 27}, {2}), DType::kF16), 0, 0));
+}
+
 }  // namespace
 }  // namespace fastserve::testing::ew

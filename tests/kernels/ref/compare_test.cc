@@ -88,6 +88,24 @@ TEST(RefCompare, MatchesFormulasWithBroadcasting) {
   check_comparisons<uint64_t>(7);
 }
 
+// f16 / bf16 compare as the floats they hold: the f32 comparison of the same
+// values, NaN included.
+TEST(RefCompare, HalfAndBFloat16CompareAsFloat) {
+  std::mt19937 rng(9);
+  for (DType dt : {DType::kF16, DType::kBF16}) {
+    Tensor a32 = Tensor::empty(DType::kF32, Shape{3, 4}), b32 = Tensor::empty(DType::kF32, Shape{4});
+    std::uniform_int_distribution<int> dist(-3, 3);
+    for (int64_t i = 0; i < a32.numel(); ++i) a32.data<float>()[i] = 0.5f * static_cast<float>(dist(rng));
+    for (int64_t i = 0; i < b32.numel(); ++i) b32.data<float>()[i] = 0.5f * static_cast<float>(dist(rng));
+    a32.data<float>()[5] = std::numeric_limits<float>::quiet_NaN();
+    for (const char* op : {"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual"}) {
+      EXPECT_TRUE(tensors_near(run1({.op_type = op, .opset = 19}, {f32_as(a32, dt), f32_as(b32, dt)}),
+                               run1({.op_type = op, .opset = 19}, {a32, b32}), 0, 0))
+          << op << " " << dtype_name(dt);
+    }
+  }
+}
+
 TEST(RefCompare, NaNComparesFalseAndSignedZerosAreEqual) {
   const Tensor a = f32({kNaN, kNaN, 1, -0.f, kInf, -kInf}, {6});
   const Tensor b = f32({kNaN, 1, kNaN, 0, kInf, 0}, {6});

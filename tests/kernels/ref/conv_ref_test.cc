@@ -120,6 +120,41 @@ TEST(ConvRef, MatchesPaddedNaiveOnRandomGroupedStridedDilated) {
   EXPECT_TRUE(testing::tensors_near(y, want, 1e-5, 1e-5));
 }
 
+// f16 / bf16 Conv: the f32 reference on the widened values, rounded once
+// (kernels/ref/run_via_f32.h).
+TEST(ConvRef, HalfAndBFloat16AreTheRoundedF32Result) {
+  std::mt19937 rng(77);
+  for (DType dt : {DType::kF16, DType::kBF16}) {
+    const Tensor x = testing::random_tensor(dt, {1, 4, 7, 6}, rng, -1, 1);
+    const Tensor w = testing::random_tensor(dt, {2, 2, 3, 3}, rng, -1, 1);
+    const Tensor b = testing::random_tensor(dt, {2}, rng, -1, 1);
+    const OpSpec spec{"Conv", 22, {attr_int("group", 2), attr_ints("pads", {1, 1, 1, 1})}};
+    const auto widen = [](const Tensor& t) {
+      Tensor f = Tensor::empty(DType::kF32, t.shape());
+      for (int64_t i = 0; i < t.numel(); ++i) f.data<float>()[i] = static_cast<float>(t.element_as_double(i));
+      return f;
+    };
+    const Tensor want32 = conv2d_padded_naive(widen(x), widen(w), nullptr, 2, 1, 1, 1, 1, 1, 1, 1, 1);
+    const Tensor bias32 = widen(b);
+    const Tensor y = run_ref(spec, {x, w, b});
+    ASSERT_EQ(y.dtype(), dt);
+    ASSERT_EQ(y.shape(), want32.shape());
+    for (int64_t i = 0; i < y.numel(); ++i) {
+      const float v = want32.data<float>()[i] + bias32.data<float>()[(i / 42) % 2];
+      const double want =
+          dt == DType::kF16 ? half_to_float(float_to_half(v)) : bf16_to_float(float_to_bf16(v));
+      // The naive sum and the reference may round the f32 sum differently:
+      // allow one 16-bit ulp.
+      EXPECT_NEAR(y.element_as_double(i), want, std::fabs(want) * (dt == DType::kF16 ? 1e-3 : 8e-3) + 1e-3)
+          << dtype_name(dt) << " at " << i;
+    }
+  }
+  // Mixed X / W types are not taken.
+  const Tensor xh = testing::random_tensor(DType::kF16, {1, 1, 3, 3}, rng);
+  const Tensor w32 = testing::random_f32({1, 1, 2, 2}, rng);
+  EXPECT_TRUE(testing::runnable_kernels(OpSpec{"Conv", 22}, {xh, w32}).empty());
+}
+
 TEST(ConvRef, SameLowerPutsOddPadFirst) {
   std::mt19937 rng(1234);
   Tensor x = testing::random_f32({1, 2, 6, 5}, rng);

@@ -72,6 +72,32 @@ TEST(RefMod, IntegerModMatchesFlooredAndTruncatedDefinitions) {
   check_int_mod<int16_t>(4);
   check_int_mod<uint8_t>(5);
   check_int_mod<uint64_t>(6);
+  check_int_mod<uint16_t>(7);
+  check_int_mod<uint32_t>(8);
+}
+
+// f16 / bf16: the float remainder of the 16-bit values, rounded back.
+TEST(RefMod, HalfAndBFloat16MatchFloatRemainder) {
+  std::mt19937 rng(13);
+  for (DType dt : {DType::kF16, DType::kBF16}) {
+    for (int fmod : {0, 1}) {
+      const Tensor a = random_tensor(dt, {3, 4}, rng, -10, 10), b = random_tensor(dt, {4}, rng, -3, 3);
+      Tensor want = Tensor::empty(DType::kF32, Shape{3, 4});
+      for (int64_t i = 0; i < 12; ++i) {
+        want.data<float>()[i] = static_cast<float>(
+            remainder_of<double>(a.element_as_double(i), b.element_as_double(i % 4), fmod != 0));
+      }
+      EXPECT_TRUE(
+          tensors_near(run1({.op_type = "Mod", .opset = 28, .attrs = {attr_int("fmod", fmod)}}, {a, b}),
+                       f32_as(want, dt), 0, 0))
+          << dtype_name(dt) << " fmod=" << fmod;
+    }
+  }
+  // Before opset 28 a 16-bit float needs fmod = 1, like f32.
+  const Tensor h = f32_as(f32({1}, {1}), DType::kF16);
+  std::vector<Tensor> out = {h.clone()};
+  EXPECT_EQ(run_ref_without_inference({.op_type = "Mod", .opset = 13}, {h, h}, out).code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST(RefMod, SignFollowsDivisorOrDividend) {
@@ -185,6 +211,62 @@ TEST(RefBitShift, DirectionIsRequired) {
                               {Tensor::from_vector<uint8_t>({1}), Tensor::from_vector<uint8_t>({1})});
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.to_string();
   EXPECT_NE(s.message().find("direction"), std::string::npos) << s.message();
+}
+
+// BitShift-28 on signed types: the arithmetic meaning written out (X * 2^s
+// reduced to N-bit two's complement; floor(X / 2^s)), and the sign-fill
+// result for a negative shift or one of N bits or more.
+template <typename T>
+void check_signed_shift(uint32_t seed) {
+  std::mt19937 rng(seed);
+  constexpr int kBits = sizeof(T) * 8;
+  constexpr DType dt = DTypeOf<T>::value;
+  const Shape sa{3, 5}, sb{5};
+  const Tensor a = random_tensor(dt, sa, rng, -1e18, 1e18);
+  Tensor b = random_tensor(dt, sb, rng, 0, kBits - 1);
+  b.data<T>()[0] = static_cast<T>(kBits);                                // at the width
+  b.data<T>()[1] = static_cast<T>(-1);                                   // negative
+  if constexpr (kBits < 64) b.data<T>()[2] = static_cast<T>(kBits + 3);  // past it
+  for (const std::string dir : {"LEFT", "RIGHT"}) {
+    Tensor want = Tensor::empty(dt, sa);
+    for (int64_t i = 0; i < a.numel(); ++i) {
+      const auto v = static_cast<long double>(a.data<T>()[i]);
+      const int s = static_cast<int>(b.data<T>()[i % 5]);
+      long double r;
+      if (s < 0 || s >= kBits) {
+        r = dir == "RIGHT" && v < 0 ? -1 : 0;
+      } else if (dir == "RIGHT") {
+        r = std::floor(v / std::ldexp(1.0L, s));
+      } else {
+        // v * 2^s modulo 2^N, as a value in [-2^(N-1), 2^(N-1)).
+        const long double m = std::ldexp(1.0L, kBits);
+        r = std::fmod(std::fmod(v * std::ldexp(1.0L, s), m) + m, m);
+        if (r >= m / 2) r -= m;
+      }
+      want.data<T>()[i] = static_cast<T>(r);
+    }
+    EXPECT_TRUE(same_bits(
+        run1({.op_type = "BitShift", .opset = 28, .attrs = {attr_string("direction", dir)}}, {a, b}), want))
+        << dtype_name(dt) << " " << dir;
+  }
+}
+
+TEST(RefBitShift, SignedShiftsFollowBitShift28) {
+  check_signed_shift<int8_t>(1);
+  check_signed_shift<int16_t>(2);
+  check_signed_shift<int32_t>(3);
+}
+
+TEST(RefBitShift, SignedInt64HandComputed) {
+  const int64_t min = std::numeric_limits<int64_t>::min();
+  const Tensor x = Tensor::from_vector<int64_t>({-8, -8, 1, 3, min, -1});
+  const Tensor s = Tensor::from_vector<int64_t>({1, 64, 63, -2, 1, 70});
+  EXPECT_TRUE(same_bits(
+      run1({.op_type = "BitShift", .opset = 28, .attrs = {attr_string("direction", "RIGHT")}}, {x, s}),
+      Tensor::from_vector<int64_t>({-4, -1, 0, 0, min / 2, -1})));
+  EXPECT_TRUE(same_bits(
+      run1({.op_type = "BitShift", .opset = 28, .attrs = {attr_string("direction", "LEFT")}}, {x, s}),
+      Tensor::from_vector<int64_t>({-16, 0, min, 0, 0, 0})));
 }
 
 }  // namespace

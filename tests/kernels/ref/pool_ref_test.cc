@@ -3,6 +3,7 @@
 // orders), AveragePool (count_include_pad, ceil_mode), global pools.
 #include <gtest/gtest.h>
 
+#include <random>
 #include <vector>
 
 #include "kernels/ref/nn_ref.h"
@@ -125,6 +126,35 @@ TEST(GlobalPoolRef, AverageAndMax) {
   EXPECT_TRUE(testing::tensors_near(avg[0], f32({1.25f, -2}, Shape{1, 2, 1, 1})));
   auto mx = run_ref(OpSpec{"GlobalMaxPool"}, {x});
   EXPECT_TRUE(testing::tensors_near(mx[0], f32({5, 0}, Shape{1, 2, 1, 1})));
+}
+
+// Every other MaxPool-22 type picks the same elements as f32 does (with
+// values each type holds exactly), Indices included.
+TEST(MaxPoolRef, EveryTypeMatchesTheF32Path) {
+  std::mt19937 rng(9);
+  const OpSpec spec{
+      "MaxPool",
+      22,
+      {attr_ints("kernel_shape", {3, 2}), attr_ints("strides", {2, 1}), attr_ints("pads", {1, 0, 1, 1})},
+      2};
+  for (DType dt : {DType::kU8, DType::kI8, DType::kF16, DType::kBF16, DType::kF64}) {
+    const double lo = dt == DType::kU8 ? 0 : -100;
+    Tensor x = testing::random_tensor(dt, {2, 3, 5, 4}, rng, lo, 100);
+    if (dt == DType::kF64) {  // values float holds exactly
+      for (int64_t i = 0; i < x.numel(); ++i) x.data<double>()[i] = static_cast<float>(x.data<double>()[i]);
+    }
+    Tensor x32 = Tensor::empty(DType::kF32, x.shape());
+    for (int64_t i = 0; i < x.numel(); ++i) x32.data<float>()[i] = static_cast<float>(x.element_as_double(i));
+    auto want = run_ref(spec, {x32});
+    auto got = run_ref(spec, {x});
+    ASSERT_EQ(got.size(), 2u) << dtype_name(dt);
+    ASSERT_EQ(want.size(), 2u);
+    ASSERT_EQ(got[0].dtype(), dt);
+    for (int64_t i = 0; i < want[0].numel(); ++i) {
+      EXPECT_EQ(got[0].element_as_double(i), want[0].data<float>()[i]) << dtype_name(dt) << " at " << i;
+      EXPECT_EQ(got[1].data<int64_t>()[i], want[1].data<int64_t>()[i]) << dtype_name(dt) << " at " << i;
+    }
+  }
 }
 
 }  // namespace

@@ -40,6 +40,43 @@ TEST(RangeRef, LengthAndValuesForEveryDtype) {
   check_range<float>(0.0f, 1.0f, 0.3f);  // 4 elements, last 0.9
   check_range<double>(-1.0, 1.0, 0.25);
   check_range<double>(1.0, -1.0, 0.25);  // empty
+  check_range<int16_t>(-5, 5, 3);
+}
+
+// Range-27 on f16 / bf16: start + i * delta in float (stash_type 1, the
+// default) or double (11), rounded once per element.
+TEST(RangeRef, HalfAndBFloat16ComputeInTheStashType) {
+  auto scalar_of = [](DType dt, float v) {
+    Tensor t = Tensor::empty(dt, Shape{});
+    if (dt == DType::kF16) t.data<Half>()[0].bits = float_to_half(v);
+    if (dt == DType::kBF16) t.data<BFloat16>()[0].bits = float_to_bf16(v);
+    return t;
+  };
+  for (DType dt : {DType::kF16, DType::kBF16}) {
+    for (int64_t stash : {1, 11}) {
+      // delta = 0.1 is not exact in either type: the element formula uses
+      // the stored delta, and each element rounds on its own.
+      const Tensor start = scalar_of(dt, -1.f), limit = scalar_of(dt, 2.f), delta = scalar_of(dt, 0.1f);
+      auto r = run_reference({.op_type = "Range", .opset = 27, .attrs = {attr_int("stash_type", stash)}},
+                             {start, limit, delta});
+      ASSERT_TRUE(r.ok()) << r.status().to_string();
+      const Tensor& y = (*r)[0];
+      ASSERT_EQ(y.dtype(), dt);
+      const double s = start.element_as_double(0), d = delta.element_as_double(0);
+      ASSERT_EQ(y.numel(), static_cast<int64_t>(std::ceil((2.0 - s) / d)));
+      for (int64_t i = 0; i < y.numel(); ++i) {
+        const double exact = s + static_cast<double>(i) * d;
+        const float v = stash == 1 ? static_cast<float>(s) + static_cast<float>(i) * static_cast<float>(d)
+                                   : static_cast<float>(exact);
+        EXPECT_EQ(y.element_as_double(i), scalar_of(dt, v).element_as_double(0))
+            << dtype_name(dt) << " " << i;
+      }
+    }
+  }
+  EXPECT_FALSE(
+      run_reference({.op_type = "Range", .opset = 27, .attrs = {attr_int("stash_type", 10)}},
+                    {scalar_of(DType::kF16, 0), scalar_of(DType::kF16, 3), scalar_of(DType::kF16, 1)})
+          .ok());
 }
 
 TEST(RangeRef, ZeroDeltaAndMixedDtypesAreErrors) {

@@ -79,9 +79,41 @@ Tensor naive_reduce(const std::string& op, const Tensor& x, const std::set<size_
   const Formula f = formula(op);
   for (size_t o = 0; o < b.size(); ++o) {
     const double v = f(b[o]);
-    if (x.dtype() == DType::kF32) y.data<float>()[o] = static_cast<float>(v);
-    else if (x.dtype() == DType::kI32) y.data<int32_t>()[o] = static_cast<int32_t>(v);
-    else y.data<int64_t>()[o] = static_cast<int64_t>(v);
+    switch (x.dtype()) {
+      case DType::kF32:
+        y.data<float>()[o] = static_cast<float>(v);
+        break;
+      case DType::kF64:
+        y.data<double>()[o] = v;
+        break;
+      case DType::kF16:
+        y.data<Half>()[o].bits = float_to_half(static_cast<float>(v));
+        break;
+      case DType::kBF16:
+        y.data<BFloat16>()[o].bits = float_to_bf16(static_cast<float>(v));
+        break;
+      case DType::kI32:
+        y.data<int32_t>()[o] = static_cast<int32_t>(v);
+        break;
+      case DType::kI8:
+        y.data<int8_t>()[o] = static_cast<int8_t>(v);
+        break;
+      case DType::kU8:
+        y.data<uint8_t>()[o] = static_cast<uint8_t>(v);
+        break;
+      case DType::kU32:
+        y.data<uint32_t>()[o] = static_cast<uint32_t>(v);
+        break;
+      case DType::kU64:
+        y.data<uint64_t>()[o] = static_cast<uint64_t>(v);
+        break;
+      case DType::kBool:
+        y.data<bool>()[o] = v != 0;
+        break;
+      default:
+        y.data<int64_t>()[o] = static_cast<int64_t>(v);
+        break;
+    }
   }
   return y;
 }
@@ -211,6 +243,55 @@ TEST(RefReduceOps, IntegerSumMaxMinProdMatchFormulas) {
   const std::vector<Tensor> mx = run_ref({.op_type = "ReduceMax", .opset = 13}, {e});
   ASSERT_EQ(mx.size(), 1u);
   EXPECT_EQ(mx[0].data<int32_t>()[0], std::numeric_limits<int32_t>::lowest());
+}
+
+// f64, f16 and bf16 run the same formulas; 16-bit results are the double
+// result rounded once (within one ulp: the store goes through float).
+TEST(RefReduceOps, FloatOpsOnDoubleHalfAndBFloat16) {
+  std::mt19937 rng(8);
+  for (DType dt : {DType::kF64, DType::kF16, DType::kBF16}) {
+    const double rtol = dt == DType::kF64 ? 1e-12 : (dt == DType::kF16 ? 1e-3 : 8e-3);
+    for (const std::string& op : kFloatOps) {
+      const Tensor x32 = random_input(op, {3, 4, 2}, rng);
+      Tensor x = Tensor::empty(dt, x32.shape());
+      for (int64_t i = 0; i < x.numel(); ++i) {
+        const float v = x32.data<float>()[i];
+        if (dt == DType::kF64) x.data<double>()[i] = v;
+        if (dt == DType::kF16) x.data<Half>()[i].bits = float_to_half(v);
+        if (dt == DType::kBF16) x.data<BFloat16>()[i].bits = float_to_bf16(v);
+      }
+      const std::vector<Tensor> y =
+          run_ref({.op_type = op, .opset = 12, .attrs = {attr_ints("axes", {0, 2})}}, {x});
+      ASSERT_EQ(y.size(), 1u) << op;
+      EXPECT_TRUE(tensors_near(y[0], naive_reduce(op, x, {0, 2}, true), 1e-12, rtol))
+          << op << " " << dtype_name(dt);
+    }
+  }
+}
+
+// ReduceMax / ReduceMin on the 8-bit, unsigned 32/64-bit and (opset 20)
+// bool inputs: bool Max is "any", Min "all"; an empty bool Max is false.
+TEST(RefReduceOps, MaxMinOnNarrowUnsignedAndBool) {
+  std::mt19937 rng(6);
+  for (DType dt : {DType::kI8, DType::kU8, DType::kU32, DType::kU64, DType::kBool}) {
+    const Tensor x = random_tensor(dt, {4, 3, 2}, rng, -100, 100);
+    for (const char* op : {"ReduceMax", "ReduceMin"}) {
+      const std::vector<Tensor> y = run_ref({.op_type = op, .opset = 20, .attrs = {attr_int("keepdims", 0)}},
+                                            {x, Tensor::from_vector<int64_t>({1})});
+      ASSERT_EQ(y.size(), 1u) << op;
+      EXPECT_TRUE(tensors_near(y[0], naive_reduce(op, x, {1}, false), 0, 0)) << op << " " << dtype_name(dt);
+    }
+  }
+  const uint64_t big = 0xF000000000000000ull;
+  const std::vector<Tensor> m =
+      run_ref({.op_type = "ReduceMax", .opset = 20}, {Tensor::from_vector<uint64_t>({1, big, 3})});
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].data<uint64_t>()[0], big);
+  const std::vector<Tensor> e =
+      run_ref({.op_type = "ReduceMax", .opset = 20},
+              {Tensor::empty(DType::kBool, Shape{2, 0}), Tensor::from_vector<int64_t>({1})});
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_TRUE(tensors_near(e[0], Tensor::from_vector<bool>({false, false}, Shape{2, 1}), 0, 0));
 }
 
 TEST(RefReduceOps, ReduceSumOpset11To12TakesAxesAttribute) {

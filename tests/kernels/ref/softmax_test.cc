@@ -34,6 +34,49 @@ Tensor naive_softmax(const Tensor& x, SliceOf slice_of, bool log) {
   return y;
 }
 
+// f64 is the same formula in double; f16 evaluates the function body with
+// every intermediate rounded to f16 (X - max, Exp, the sum, the quotient),
+// written out here step by step.
+TEST(RefSoftmax, DoubleAndHalf) {
+  std::mt19937 rng(17);
+  const Tensor x32 = random_f32({3, 7}, rng, -4, 4);
+  Tensor xd = Tensor::empty(DType::kF64, x32.shape());
+  for (int64_t i = 0; i < xd.numel(); ++i) xd.data<double>()[i] = x32.data<float>()[i];
+  for (bool log : {false, true}) {
+    const char* op = log ? "LogSoftmax" : "Softmax";
+    const std::vector<Tensor> d = run_ref({.op_type = op, .opset = 13}, {xd});
+    ASSERT_EQ(d.size(), 1u);
+    Tensor want_d = Tensor::empty(DType::kF64, xd.shape());
+    const Tensor& x16 = f32_as(x32, DType::kF16);
+    Tensor want_h = Tensor::empty(DType::kF16, xd.shape());
+    const auto h = [](double v) {
+      return static_cast<double>(half_to_float(float_to_half(static_cast<float>(v))));
+    };
+    for (int64_t r = 0; r < 3; ++r) {
+      double mx = -INFINITY, mh = -INFINITY, sum = 0, sum_h = 0;
+      for (int64_t c = 0; c < 7; ++c) {
+        mx = std::max(mx, xd.data<double>()[r * 7 + c]);
+        mh = std::max(mh, x16.element_as_double(r * 7 + c));
+      }
+      for (int64_t c = 0; c < 7; ++c) {
+        sum += std::exp(xd.data<double>()[r * 7 + c] - mx);
+        sum_h += h(std::exp(h(x16.element_as_double(r * 7 + c) - mh)));
+      }
+      sum_h = h(sum_h);
+      for (int64_t c = 0; c < 7; ++c) {
+        const double v = xd.data<double>()[r * 7 + c] - mx, vh = h(x16.element_as_double(r * 7 + c) - mh);
+        want_d.data<double>()[r * 7 + c] = log ? v - std::log(sum) : std::exp(v) / sum;
+        want_h.data<Half>()[r * 7 + c].bits =
+            float_to_half(static_cast<float>(log ? vh - h(std::log(sum_h)) : h(std::exp(vh)) / sum_h));
+      }
+    }
+    EXPECT_TRUE(tensors_near(d[0], want_d, 1e-15, 1e-13)) << op;
+    const std::vector<Tensor> hy = run_ref({.op_type = op, .opset = 13}, {x16});
+    ASSERT_EQ(hy.size(), 1u);
+    EXPECT_TRUE(tensors_near(hy[0], want_h, 0, 0)) << op;
+  }
+}
+
 TEST(RefSoftmax, HandComputedRow) {
   const Tensor x = f32({1, 2, 3}, {1, 3});
   const std::vector<Tensor> s = run_ref({.op_type = "Softmax", .opset = 13}, {x});

@@ -14,8 +14,9 @@ namespace {
 
 TEST(TopKRef, MatchesSelectionWithTiesLowerIndexFirst) {
   std::mt19937 rng(41);
-  for (DType dt : {DType::kF32, DType::kI32, DType::kI64}) {
-    const Tensor x = random_tensor(dt, {3, 6, 2}, rng, -3, 3);  // few distinct values
+  for (DType dt : {DType::kF32, DType::kI32, DType::kI64, DType::kF64, DType::kF16, DType::kBF16, DType::kI8,
+                   DType::kI16, DType::kU8, DType::kU16, DType::kU32, DType::kU64}) {
+    const Tensor x = random_tensor(dt, {3, 6, 2}, rng, -3, 3);  // few distinct values (0..3 unsigned)
     for (int64_t axis : {0, 1, 2, -1}) {
       const int64_t ax = axis < 0 ? axis + 3 : axis;
       const int64_t d = x.dim(static_cast<size_t>(ax));
@@ -54,6 +55,17 @@ TEST(TopKRef, MatchesSelectionWithTiesLowerIndexFirst) {
       }
     }
   }
+}
+
+TEST(TopKRef, UnsignedAbove2To63OrdersAsUnsigned) {
+  const uint64_t big = 0xF000000000000000ull;
+  auto r = run_reference({.op_type = "TopK", .opset = 24, .num_outputs = 2},
+                         {Tensor::from_vector<uint64_t>({1, big, 7, big + 1}), i64s({2})});
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ((*r)[0].data<uint64_t>()[0], big + 1);
+  EXPECT_EQ((*r)[0].data<uint64_t>()[1], big);
+  EXPECT_EQ((*r)[1].data<int64_t>()[0], 3);
+  EXPECT_EQ((*r)[1].data<int64_t>()[1], 1);
 }
 
 TEST(TopKRef, KLargerThanTheAxisIsAnError) {

@@ -110,5 +110,34 @@ TEST(RefVariadic, SingleInputIsCopied) {
   }
 }
 
+// f16 / bf16: Max and Min are exact (the largest / smallest input value),
+// Sum rounds after each input, so two inputs give the rounded float sum.
+TEST(RefVariadic, HalfAndBFloat16) {
+  std::mt19937 rng(33);
+  for (DType dt : {DType::kF16, DType::kBF16}) {
+    for (const std::vector<Shape>& shapes : kShapeSets) {
+      std::vector<Tensor> ins, ins32;
+      for (const Shape& s : shapes) {
+        ins.push_back(random_tensor(dt, s, rng, -10, 10));
+        ins32.push_back(as_f32(ins.back()));
+      }
+      for (const std::string op : {"Max", "Min"}) {
+        EXPECT_TRUE(
+            tensors_near(run1({.op_type = op, .opset = 13}, ins), f32_as(expected(op, ins32), dt), 0, 0))
+            << op << " " << dtype_name(dt) << " with " << shapes.size() << " inputs";
+      }
+      if (ins.size() == 2) {
+        EXPECT_TRUE(tensors_near(run1({.op_type = "Sum", .opset = 13}, ins),
+                                 f32_as(expected("Sum", ins32), dt), 0, 0))
+            << dtype_name(dt);
+      }
+    }
+  }
+  const Tensor a = f32_as(f32({kNaN, 1, 2}, {3}), DType::kF16),
+               b = f32_as(f32({1, kNaN, 3}, {3}), DType::kF16);
+  EXPECT_TRUE(tensors_near(run1({.op_type = "Max", .opset = 13}, {a, b}),
+                           f32_as(f32({kNaN, kNaN, 3}, {3}), DType::kF16), 0, 0));
+}
+
 }  // namespace
 }  // namespace fastserve::testing::ew
