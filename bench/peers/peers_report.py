@@ -168,7 +168,8 @@ def render_section(raw, command, started, models, args):
         "## Model latency vs peers",
         "",
         "Written by `bench/peers/bench_peers.py` (`make bench-peers`); models from `tools/make_zoo.py`",
-        "(`make zoo`: torchvision architectures, random weights, BatchNorm statistics re-estimated).",
+        "(`make zoo`: torchvision CNNs and ViT-tiny, BERT-base / GPT-2-small shaped transformers at",
+        "batch 1 and sequence `--seq` (128), all with random weights; CNN BatchNorm statistics re-estimated).",
         "",
         f"- Date: {started.strftime('%Y-%m-%d %H:%M')} UTC. Command: `{command}`",
         f"- Machine: {env['cpu']}, {env['cpu_count']} logical CPUs ({env['cpus_usable']} usable), "
