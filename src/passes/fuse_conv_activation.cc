@@ -137,10 +137,8 @@ class ConvFuser {
     fused.outputs = {cur};
     fused.attributes = conv.attributes;
     if (act) add_activation_attributes(fused, *act);
-    for (size_t i : chain) removed_[i] = i != last;
-    g_.nodes[last] = std::move(fused);
+    ops.push_back(install_fused_node(g_, removed_, chain, last, std::move(fused)));
     any_ = true;
-    ops.push_back(op_key(g_.nodes[last]));
     ctx_.note_rewrite(ops);
   }
 

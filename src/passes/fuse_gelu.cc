@@ -261,9 +261,7 @@ class GeluFuser {
       a.s = "tanh";
       gelu.attributes.push_back(std::move(a));
     }
-    for (size_t n : m.nodes) removed_[n] = n != last;
-    g_.nodes[last] = std::move(gelu);
-    ops.push_back(op_key(g_.nodes[last]));
+    ops.push_back(install_fused_node(g_, removed_, m.nodes, last, std::move(gelu)));
     ctx_.note_rewrite(ops);
   }
 

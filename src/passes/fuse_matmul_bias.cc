@@ -121,10 +121,8 @@ class MatMulFuser {
     }
     fused.outputs = {cur};
     if (act) add_activation_attributes(fused, *act);
-    for (size_t c : chain) removed_[c] = c != last;
-    g_.nodes[last] = std::move(fused);
+    ops.push_back(install_fused_node(g_, removed_, chain, last, std::move(fused)));
     any_ = true;
-    ops.push_back(op_key(g_.nodes[last]));
     ctx_.note_rewrite(ops);
   }
 

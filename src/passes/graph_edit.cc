@@ -59,6 +59,13 @@ void replace_uses(Graph& g, ValueId from, ValueId to) {
   }
 }
 
+std::string install_fused_node(Graph& g, std::vector<bool>& removed, const std::vector<size_t>& chain, size_t last,
+                               Node fused) {
+  for (size_t i : chain) removed[i] = i != last;
+  g.nodes[last] = std::move(fused);
+  return op_key(g.nodes[last]);
+}
+
 void remove_nodes(Graph& g, const std::vector<bool>& removed) {
   std::vector<Node> kept;
   kept.reserve(g.nodes.size());

@@ -37,6 +37,13 @@ int32_t sole_consumer(const std::vector<std::vector<int32_t>>& consumers, const 
 // Makes every node input that reads `from` read `to` (graph outputs untouched).
 void replace_uses(Graph& g, ValueId from, ValueId to);
 
+// A fusion's rewrite: `fused` takes the slot of chain node `last` (the one
+// that writes the chain's final output, so the order stays topological) and
+// the other chain nodes are flagged in `removed`. Returns the fused node's
+// op key, for PassContext::note_rewrite.
+std::string install_fused_node(Graph& g, std::vector<bool>& removed, const std::vector<size_t>& chain, size_t last,
+                               Node fused);
+
 // Removes the flagged nodes, keeping the order of the others; reindexes.
 void remove_nodes(Graph& g, const std::vector<bool>& removed);
 

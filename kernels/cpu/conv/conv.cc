@@ -83,18 +83,6 @@ struct GemmConvState {
   ConvActivation act;
 };
 
-// Output pixels per image when the output's spatial dims are known at compile, else -1.
-int64_t static_output_pixels(const NodeView& node) {
-  if (node.num_outputs() < 1 || !node.output(0).shape_known) return -1;
-  const Shape& y = node.output(0).shape;
-  if (y.rank() < 3) return -1;
-  int64_t pixels = 1;
-  for (size_t i = 2; i < y.rank(); ++i) {
-    if (y[i] == kUnknownDim) return -1;
-    pixels *= y[i];
-  }
-  return pixels;
-}
 
 Status prepare_gemm_conv(const NodeView& node, PrepareContext& ctx, Isa isa) {
   auto st = std::make_shared<GemmConvState>();
@@ -111,7 +99,7 @@ Status prepare_gemm_conv(const NodeView& node, PrepareContext& ctx, Isa isa) {
   if (const Tensor* w = node.input_value(1); w != nullptr) {
     const int64_t mg = ws[0] / st->group;
     const int64_t k = w->numel() / ws[0];
-    const int64_t pixels = static_output_pixels(node);
+    const int64_t pixels = known_output_pixels(node);
     if (st->group == 1 && pixels > 0 && pixels < kPixelsMajorBelow) {
       st->packed_wt = pack_b(*st->uk, k, ws[0], GemmOperand{w->data<float>(), k, /*trans=*/true});
       ctx.state = std::move(st);

@@ -36,7 +36,8 @@ bool all_equal(const std::vector<int64_t>& v, int64_t want) {
   return true;
 }
 
-// Output spatial pixels when the output shape is known at compile, else -1.
+}  // namespace
+
 int64_t known_output_pixels(const NodeView& node) {
   if (node.num_outputs() < 1 || !node.output(0).shape_known) return -1;
   const Shape& y = node.output(0).shape;
@@ -48,8 +49,6 @@ int64_t known_output_pixels(const NodeView& node) {
   }
   return pixels;
 }
-
-}  // namespace
 
 const char* conv_algo_name(ConvAlgo algo) {
   switch (algo) {

@@ -31,6 +31,10 @@ const char* conv_algo_name(ConvAlgo algo);
 // unknown dims; W must be static for every algorithm).
 ConvAlgo choose_conv_algorithm(const NodeView& node);
 
+// Output pixels per image (product of the spatial dims) when the output
+// shape is known at compile, else -1.
+int64_t known_output_pixels(const NodeView& node);
+
 // Thresholds of the heuristic, exposed for the tests that pin it.
 inline constexpr int64_t kWinogradMinChannels = 8;         // both C and M
 inline constexpr int64_t kWinogradMinOutputPixels = 144;  // OH*OW (12x12), when known
