@@ -232,22 +232,28 @@ TEST(ModelManager, AHigherPriorityRequestRunsBeforeAnOlderLowerOne) {
   o.threads = 1;
   Fixture f(o);
   ASSERT_TRUE(f.manager->load_all().ok());
-  std::atomic<int> order{0};
-  int low_done = 0, high_done = 0;
+  // Order is judged by when each batch started on the server (send time +
+  // the server's queue time), not by which client thread woke first: the
+  // low request's batch runs right after the high one's, so the threads'
+  // wake-ups could come in either order on a loaded machine.
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point low_start, high_start;
   std::thread low([&] {
+    const Clock::time_point sent = Clock::now();
     auto r = f.manager->infer(tiny_request("tiny", random_images(3, 1)));  // default level 2
-    EXPECT_TRUE(r.ok());
-    low_done = ++order;
+    ASSERT_TRUE(r.ok());
+    low_start = sent + std::chrono::microseconds(r->timing.queue_us);
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   InferRequest high = tiny_request("tiny", random_images(2, 2));
   high.priority = 1;
+  const Clock::time_point sent = Clock::now();
   auto r = f.manager->infer(std::move(high));
   ASSERT_TRUE(r.ok());
-  high_done = ++order;
+  high_start = sent + std::chrono::microseconds(r->timing.queue_us);
   low.join();
-  EXPECT_EQ(high_done, 1) << "the level-1 request should run first, though it came 50 ms later";
-  EXPECT_EQ(low_done, 2);
+  EXPECT_LT(high_start, low_start) << "the level-1 request should run first, though it came 50 ms later";
+  EXPECT_EQ(r->timing.batch_size, 2);  // 3 + 2 items exceed max_batch_size 4: separate batches
 
   InferRequest bad = tiny_request("tiny", random_images(1, 3));
   bad.priority = 3;
