@@ -4,8 +4,9 @@
 // Weights are tensors pointing into read-only private maps of the model
 // file (onnx/mapped_file.h). Compiling a session packs most of them
 // (GEMM and conv weights) into the kernels' own layouts, which reads every
-// page, so the originals would stay resident beside the packed copies: a
-// BERT-base session held 440 MB of file pages it never reads again. The
+// page, so the originals would stay resident beside the packed copies
+// (bert_base, 2 threads: peak RSS 1109 MiB before this, 688 after, with
+// the load-time release of onnx/mapped_file.h). The
 // pages are clean and never written, so MADV_DONTNEED on the map only
 // unmaps them: a kernel that does read an original later (an embedding
 // table, a bias) faults it back in from the page cache, unchanged.
