@@ -46,6 +46,9 @@ struct ModelManager::Impl {
   std::mutex load_mu;  // one load / unload at a time
   std::atomic<bool> draining{false};
   std::atomic<int64_t> inflight{0};
+  // Not ready once drain() began or a stop signal is pending (drain() may
+  // not have been called yet: see serve/stop_signal.h).
+  bool stopping() const { return draining.load() || (options.stop_requested && options.stop_requested()); }
   std::mutex idle_mu;
   std::condition_variable idle_cv;
   std::thread poller;
@@ -323,7 +326,7 @@ std::vector<RepositoryEntry> ModelManager::repository_index(bool ready_only) con
 bool ModelManager::server_live() const { return true; }
 
 bool ModelManager::server_ready() const {
-  if (impl_->draining.load()) return false;
+  if (impl_->stopping()) return false;
   std::lock_guard lock(impl_->mu);
   for (const auto& [name, e] : impl_->models)
     if (e.wanted && e.versions->empty()) return false;
@@ -331,7 +334,7 @@ bool ModelManager::server_ready() const {
 }
 
 bool ModelManager::model_ready(const std::string& name, const std::string& version) const {
-  if (impl_->draining.load()) return false;
+  if (impl_->stopping()) return false;
   return impl_->resolve(name, version).ok();
 }
 

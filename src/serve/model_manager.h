@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,9 @@ struct ManagerOptions {
   // Poll the repository every this many ms for new / changed / removed
   // versions (0 = off; load and unload then only through the API).
   int64_t poll_ms = 0;
+  // True once SIGTERM / SIGINT is pending, before drain() is called: the
+  // server is then no longer ready (unset = never).
+  std::function<bool()> stop_requested;
 };
 
 // One tensor as the v2 metadata lists it: shape with -1 for variable dims

@@ -4,7 +4,6 @@
 #include "serve/server.h"
 
 #include <malloc.h>
-#include <pthread.h>
 #include <signal.h>
 
 #include <fstream>
@@ -16,6 +15,7 @@
 #include "serve/metrics.h"
 #include "serve/model_manager.h"
 #include "serve/request_log.h"
+#include "serve/stop_signal.h"
 
 namespace fastserve::serve {
 
@@ -29,11 +29,7 @@ Status run_server(const ServeOptions& options) {
 
   // Signals go to the thread that waits for them, never to a worker: block
   // them before any thread starts (threads inherit the mask).
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  StopSignal stop;
   // A client that hangs up mid-response must not kill the server.
   signal(SIGPIPE, SIG_IGN);
   // glibc raises its mmap threshold (up to 32 MiB) after the first large
@@ -57,6 +53,7 @@ Status run_server(const ServeOptions& options) {
   mo.threads = options.threads;
   mo.device = options.device;
   mo.poll_ms = options.poll_ms;
+  mo.stop_requested = [&stop] { return stop.requested(); };
   ModelManager manager(mo, metrics);
   FS_RETURN_IF_ERROR(manager.load_all());
 
@@ -97,8 +94,7 @@ Status run_server(const ServeOptions& options) {
     std::rename(tmp.c_str(), options.ports_file.c_str());
   }
 
-  int sig = 0;
-  sigwait(&signals, &sig);
+  const int sig = stop.wait();
   log_event(LogLevel::kInfo, std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
                                  ": draining (readiness is now 503)");
   const bool drained = manager.drain(options.drain_timeout_ms);

@@ -365,5 +365,19 @@ TEST(ModelManager, DrainTurnsReadinessOffAndRejectsNewRequests) {
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
 }
 
+TEST(ModelManager, APendingStopSignalTurnsReadinessOffBeforeDrain) {
+  std::atomic<bool> stop{false};
+  ManagerOptions o = explicit_tiny();
+  o.stop_requested = [&stop] { return stop.load(); };
+  Fixture f(std::move(o));
+  ASSERT_TRUE(f.manager->load_all().ok());
+  EXPECT_TRUE(f.manager->server_ready());
+  EXPECT_TRUE(f.manager->model_ready("tiny", ""));
+  stop = true;
+  EXPECT_FALSE(f.manager->server_ready());
+  EXPECT_FALSE(f.manager->model_ready("tiny", ""));
+  EXPECT_TRUE(f.manager->server_live());
+}
+
 }  // namespace
 }  // namespace fastserve::serve
