@@ -56,6 +56,9 @@ const Shape kShapes[] = {
     {2048, 2048, 2048, Weights::kB},
     {3136, 64, 576, Weights::kB},    // ResNet-50 conv2_x 3x3 as im2col GEMM, NHWC orientation
     {128, 384, 384, Weights::kB},    // encoder projection, seq 128, hidden 384
+    {128, 3072, 768, Weights::kB},   // BERT-base FC1 at seq 128 (fused with Gelu in sessions)
+    {128, 768, 3072, Weights::kB},   // BERT-base FC2 at seq 128
+    {128, 768, 768, Weights::kB},    // BERT-base Q/K/V/output projection at seq 128
     {64, 1000, 2048, Weights::kB},   // ResNet-50 classifier at batch 64
     {1, 4096, 4096, Weights::kB},    // batch-1 FC: memory bound (GEMV)
     {64, 3136, 64, Weights::kA},     // ResNet-50 conv2_x 1x1 reduce

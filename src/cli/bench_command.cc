@@ -110,7 +110,8 @@ int run_bench(const BenchOptions& opts) {
   Result<std::shared_ptr<Model>> model = load_model(opts.model);
   if (!model.ok()) return report_error(model.status());
   const auto compile_start = Clock::now();
-  Result<std::unique_ptr<Session>> session = create_session(*model, opts.engine);
+  // The session gets the only handle: weights it packs are then freed.
+  Result<std::unique_ptr<Session>> session = create_session(std::move(*model), opts.engine);
   const double compile_ms = ms_between(compile_start, Clock::now());
   if (!session.ok()) return report_error(session.status());
   const Session& sess = **session;

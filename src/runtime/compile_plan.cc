@@ -76,10 +76,22 @@ void plan_releases(const Graph& g, std::vector<CompiledNode>& nodes) {
   }
 }
 
+// A weight every reader has packed: dropped from the plan's model. A
+// misaligned raw_data weight was copied to the heap at load (and a folded
+// one, like GPT-2's transposed tied embedding, was made there); kept, that
+// copy would stay resident beside the packed one (bert_base: ~300 MiB). The
+// value keeps its dtype and shape (per-run shape inference reads them) and
+// no data; Model copies elsewhere that share the buffer keep it.
+void drop_weight(Value& v) {
+  v.initializer = Tensor::wrap(v.initializer.dtype(), v.initializer.shape(), nullptr, nullptr);
+}
+
 }  // namespace
 
-Result<ExecutionPlan> compile_plan(const Model& source, const PlanOptions& options, const KernelRegistry& registry) {
-  auto model = std::make_shared<Model>(source);
+Result<ExecutionPlan> compile_plan(std::shared_ptr<const Model> source, const PlanOptions& options,
+                                   const KernelRegistry& registry) {
+  auto model = std::make_shared<Model>(*source);
+  source.reset();  // when it was the last reference, the weights are ours alone now
   const std::string display = model->display_name();
   // A provider the user asked for but this build lacks is an error, not a
   // silent fallback: a comparison with oneDNN that quietly ran our kernels
@@ -149,6 +161,19 @@ Result<ExecutionPlan> compile_plan(const Model& source, const PlanOptions& optio
 
   // Pass 2: prepare (attribute parsing, weight prepacking) once every node is
   // known to be covered, so an unsupported model fails fast.
+  // readers[id] / packed[id]: how many node inputs read constant `id`, and
+  // how many of those packed it (PrepareContext::packed_inputs). A graph
+  // output is read by the caller too: one reader more, never packed.
+  std::vector<int32_t> readers(g.values.size(), 0), packed(g.values.size(), 0);
+  for (const CompiledNode& cn : plan.nodes) {
+    for (ValueId id : cn.node->inputs) {
+      if (id != kNoValue) ++readers[static_cast<size_t>(id)];
+    }
+  }
+  for (ValueId id : g.outputs) {
+    if (id != kNoValue) ++readers[static_cast<size_t>(id)];
+  }
+  Graph& weights = model->graph;  // the plan's own copy: dropping a weight here touches no caller
   for (CompiledNode& cn : plan.nodes) {
     const Node& n = *cn.node;
     plan.kernel_choices.push_back({n.name, n.op_type, cn.kernel->name, cn.kernel->provider});
@@ -166,10 +191,16 @@ Result<ExecutionPlan> compile_plan(const Model& source, const PlanOptions& optio
     }
     cn.state = std::move(ctx.state);
     // The weights it packed are not read again from the file's pages.
-    for (ValueId id : n.inputs) {
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      const ValueId id = n.inputs[i];
       if (id == kNoValue) continue;
       const Value& v = g.values[static_cast<size_t>(id)];
-      if (v.is_constant()) release_mapped_bytes(*model, v.initializer.raw_data(), v.initializer.nbytes());
+      if (!v.is_constant()) continue;
+      release_mapped_bytes(*model, v.initializer.raw_data(), v.initializer.nbytes());
+      if (i >= 32 || (ctx.packed_inputs >> i & 1u) == 0) continue;
+      if (++packed[static_cast<size_t>(id)] == readers[static_cast<size_t>(id)]) {
+        drop_weight(weights.values[static_cast<size_t>(id)]);
+      }
     }
   }
   plan_releases(g, plan.nodes);

@@ -67,8 +67,19 @@ inline Status with_model_name(const Status& s, const std::string& display) {
 // nodes lack a kernel (unknown op, or no descriptor for the
 // opset/dtype/device), one kUnsupported error lists all of them; a provider
 // in options.providers that `registry` does not hold is kUnsupported too.
-Result<ExecutionPlan> compile_plan(const Model& model, const PlanOptions& options,
+//
+// Weights that every reader packed in its prepare() (PrepareContext::
+// packed_inputs) are dropped from the plan's copy right after the last of
+// those prepares, so the packed copy is the only one resident. The caller's
+// Model keeps its own handles: pass the only reference (std::move) to let
+// the plan free them while it compiles (the peak then holds each weight
+// twice only while it is being packed).
+Result<ExecutionPlan> compile_plan(std::shared_ptr<const Model> model, const PlanOptions& options,
                                    const KernelRegistry& registry);
+inline Result<ExecutionPlan> compile_plan(const Model& model, const PlanOptions& options,
+                                          const KernelRegistry& registry) {
+  return compile_plan(std::make_shared<const Model>(model), options, registry);
+}
 
 class RunMemory;
 

@@ -41,6 +41,11 @@ struct PrepareContext {
   Isa isa = Isa::kScalar;  // the host level the session runs at
   int num_threads = 1;
   std::shared_ptr<void> state;  // set by prepare; passed back to run as `state`
+  // Bit i set: prepare() copied constant input i into `state` (packed it)
+  // and run() never reads that tensor's data, only its shape. When every
+  // reader of a weight says so, the session drops the original
+  // (compile_plan.cc), so the packed copy is the only one resident.
+  uint32_t packed_inputs = 0;
 };
 
 struct KernelContext {

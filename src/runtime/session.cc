@@ -114,10 +114,14 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
   } else {
     impl->pass_report.nodes_before = impl->pass_report.nodes_after = static_cast<int64_t>(model->graph.nodes.size());
   }
-  FS_ASSIGN_OR_RETURN(impl->plan, compile_plan(*compiled, plan_options, registry));
+  // Only `compiled` goes on: when the caller moved its model in, the plan
+  // then holds the only handles and frees each weight once packed
+  // (compile_plan in runtime/execution_plan.h).
+  model.reset();
+  FS_ASSIGN_OR_RETURN(impl->plan, compile_plan(std::move(compiled), plan_options, registry));
   // The kernels hold their packed weights now; the file pages they read go
   // (runtime/mapped_pages.h).
-  release_mapped_pages(*compiled);
+  release_mapped_pages(*impl->plan.model);
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 

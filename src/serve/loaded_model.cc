@@ -119,7 +119,10 @@ Result<std::shared_ptr<LoadedModel>> load_model_version(const std::string& name,
   m->name = name;
   m->version = version;
   m->path = path;
-  m->model = std::move(loaded).value();
+  std::shared_ptr<const Model> model = std::move(loaded).value();
+  m->model_metadata = model->metadata;
+  for (const auto& v : model->graph.values)
+    if (v.is_constant()) m->weight_bytes += v.initializer.nbytes();
 
   const int64_t instances = std::max<int64_t>(1, config.instance_count);
   const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -130,7 +133,8 @@ Result<std::shared_ptr<LoadedModel>> load_model_version(const std::string& name,
   opts.device = config.device != "cpu" ? config.device : settings.device;
   std::vector<std::unique_ptr<Session>> sessions;
   for (int64_t i = 0; i < instances; ++i) {
-    auto s = Session::create(m->model, opts);
+    // The last session gets the only handle, so weights it packs are freed.
+    auto s = Session::create(i + 1 == instances ? std::move(model) : model, opts);
     if (!s.ok()) return s.status().with_context(where);
     sessions.push_back(std::move(s).value());
   }
@@ -170,9 +174,7 @@ Result<std::shared_ptr<LoadedModel>> load_model_version(const std::string& name,
   m->load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (m->metrics.load_seconds) m->metrics.load_seconds->set(m->load_seconds);
   if (m->metrics.memory_bytes) {
-    size_t weights = 0;
-    for (const auto& v : m->model->graph.values)
-      if (v.is_constant()) weights += v.initializer.nbytes();
+    const size_t weights = m->weight_bytes;
     double arena = 0;
     for (const auto& s : sessions) arena += static_cast<double>(s->memory_stats().planned_activation_bytes);
     m->metrics.memory_bytes->set(static_cast<double>(weights) + arena);

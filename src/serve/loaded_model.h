@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -22,7 +23,11 @@ class LoadedModel {
   std::string path;
   std::string signature;  // repository signature it was loaded from ("" for explicit models)
   ModelConfig config;     // completed: batch size and IO filled in from the model
-  std::shared_ptr<const Model> model;
+  // The file's metadata_props and weight bytes. The parsed Model itself is
+  // not kept: the sessions hold what they run, and a kept copy would keep
+  // every weight resident beside its packed form.
+  std::map<std::string, std::string> model_metadata;
+  size_t weight_bytes = 0;
   ModelMetadata io;
   ModelMetrics metrics;
   std::unique_ptr<DynamicBatcher> batcher;

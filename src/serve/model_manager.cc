@@ -360,7 +360,7 @@ Result<ModelInfo> ModelManager::info(const std::string& name, const std::string&
   i.name = m->name;
   i.version = m->version;
   i.path = m->path;
-  i.metadata = m->model->metadata;
+  i.metadata = m->model_metadata;
   i.io = m->io;
   i.config = m->config;
   return i;

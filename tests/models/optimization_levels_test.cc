@@ -83,15 +83,20 @@ TEST(OptimizationLevels, UnchangedWeightsStayInTheMappedFile) {
   ASSERT_NE(m, nullptr);
   std::unique_ptr<Session> s = session_at(m, 3);
   ASSERT_TRUE(s);
-  int shared = 0;
+  int shared = 0, dropped = 0;
   for (const Value& v : s->model().graph.values) {
     if (!v.is_constant()) continue;
     const ValueId src = m->graph.find_value(v.name);
     if (src == kNoValue) continue;  // a folded weight, new by design
+    if (v.initializer.raw_data() == nullptr) {  // packed by every reader and dropped (packed_weights_test)
+      ++dropped;
+      continue;
+    }
     EXPECT_EQ(v.initializer.raw_data(), m->graph.values[static_cast<size_t>(src)].initializer.raw_data()) << v.name;
     ++shared;
   }
-  EXPECT_GE(shared, 4);  // the two Gemms' weights and biases at least
+  EXPECT_GE(shared, 2);   // the two Gemms' biases at least (read at run time)
+  EXPECT_GE(dropped, 2);  // the two Gemms' weights at least (packed)
 }
 
 }  // namespace

@@ -102,12 +102,14 @@ Status prepare_gemm_conv(const NodeView& node, PrepareContext& ctx, Isa isa) {
     const int64_t pixels = known_output_pixels(node);
     if (st->group == 1 && pixels > 0 && pixels < kPixelsMajorBelow) {
       st->packed_wt = pack_b(*st->uk, k, ws[0], GemmOperand{w->data<float>(), k, /*trans=*/true});
+      ctx.packed_inputs |= 1u << 1;
       ctx.state = std::move(st);
       return ok_status();
     }
     for (int64_t g = 0; g < st->group; ++g) {
       st->packed_w.push_back(pack_a(*st->uk, mg, k, GemmOperand{w->data<float>() + g * mg * k, k, false}));
     }
+    ctx.packed_inputs |= 1u << 1;
   }
   ctx.state = std::move(st);
   return ok_status();

@@ -49,6 +49,7 @@ Status prepare_conv_transpose(const NodeView& node, PrepareContext& ctx, const G
     for (int64_t g = 0; g < st->group; ++g) {
       st->packed_w.push_back(pack_a(uk, rows, cg, GemmOperand{w->data<float>() + g * cg * rows, rows, true}));
     }
+    ctx.packed_inputs |= 1u << 1;
   }
   ctx.state = std::move(st);
   return ok_status();

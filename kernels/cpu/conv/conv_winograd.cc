@@ -138,6 +138,7 @@ Status prepare_winograd(const NodeView& node, PrepareContext& ctx) {
   st->m = ws[0];
   st->c = ws[1];
   transform_weights(w->data<float>(), st->m, st->c, *st->uk, *st);
+  ctx.packed_inputs |= 1u << 1;  // run() reads only the transformed weights
   ctx.state = std::move(st);
   return ok_status();
 }

@@ -37,6 +37,7 @@ Status prepare_gemm_op(const NodeView& node, PrepareContext& ctx, const GemmUker
     const int64_t n = st->trans_b ? b->dim(0) : b->dim(1);
     st->packed_b = pack_b(uk, k, n, GemmOperand{b->data<float>(), b->dim(1), st->trans_b});
     st->prepacked = true;
+    ctx.packed_inputs |= 1u << 1;
   }
   ctx.state = std::move(st);
   return ok_status();

@@ -88,6 +88,7 @@ Status prepare_matmul(const NodeView& node, PrepareContext& ctx, const GemmUkern
     for (int64_t i = 0; i < b_batches; ++i) {
       state->packed_b.push_back(pack_b(uk, k, n, GemmOperand{data + i * k * n, n, false}));
     }
+    ctx.packed_inputs |= 1u << 1;
   }
   ctx.state = std::move(state);
   return ok_status();
@@ -153,8 +154,12 @@ Status run_matmul(const KernelContext& ctx) {
     args.n = d.n;
     args.k = d.k;
     args.a = GemmOperand{ad + ai * d.m * d.k, d.k, false};
-    args.b = GemmOperand{bd + bi * d.k * d.n, d.n, false};
-    if (prepacked) args.b_packed = st.packed_b[static_cast<size_t>(bi)].data();
+    // A packed B's tensor may have no data left (PrepareContext::packed_inputs).
+    if (prepacked) {
+      args.b_packed = st.packed_b[static_cast<size_t>(bi)].data();
+    } else {
+      args.b = GemmOperand{bd + bi * d.k * d.n, d.n, false};
+    }
     args.c = yd + batch * d.m * d.n;
     args.ldc = d.n;
     args.epilogue = epilogue;
