@@ -76,6 +76,30 @@ void plan_releases(const Graph& g, std::vector<CompiledNode>& nodes) {
   }
 }
 
+// Ops whose output is their first input's bytes under another shape.
+bool is_view_op(const Node& n) {
+  if (!normalize_domain(n.domain).empty()) return false;
+  return n.op_type == "Reshape" || n.op_type == "Flatten" || n.op_type == "Squeeze" || n.op_type == "Unsqueeze" ||
+         n.op_type == "Identity";
+}
+
+// Marks the view ops the executor may run as views (CompiledNode::view_of_input0).
+void mark_views(const Graph& g, Device device, std::vector<CompiledNode>& nodes) {
+  if (device != Device::kCpu) return;
+  std::vector<bool> output(g.values.size(), false);
+  for (ValueId id : g.outputs) {
+    if (id != kNoValue) output[static_cast<size_t>(id)] = true;
+  }
+  for (CompiledNode& cn : nodes) {
+    const Node& n = *cn.node;
+    if (!is_view_op(n) || n.inputs.empty() || n.inputs[0] == kNoValue || n.outputs.size() != 1 ||
+        n.outputs[0] == kNoValue || output[static_cast<size_t>(n.outputs[0])]) {
+      continue;
+    }
+    cn.view_of_input0 = true;
+  }
+}
+
 // A weight every reader has packed: dropped from the plan's model. A
 // misaligned raw_data weight was copied to the heap at load (and a folded
 // one, like GPT-2's transposed tied embedding, was made there); kept, that
@@ -204,6 +228,7 @@ Result<ExecutionPlan> compile_plan(std::shared_ptr<const Model> source, const Pl
     }
   }
   plan_releases(g, plan.nodes);
+  mark_views(g, options.device, plan.nodes);
   return plan;
 }
 

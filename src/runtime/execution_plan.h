@@ -30,6 +30,12 @@ struct CompiledNode {
   const OpSchema* schema = nullptr;  // run-time shape inference
   const KernelDesc* kernel = nullptr;
   std::shared_ptr<void> state;       // what prepare() stored; read-only while running
+  // Output 0 is input 0's buffer under the inferred shape (Reshape, Flatten,
+  // Squeeze, Unsqueeze, Identity): the executor runs no kernel and copies
+  // nothing. Never set for a graph output (it would point into the run's
+  // arena or at the caller's input); the memory plan keeps the input's
+  // buffer alive as long as the view is read (run_memory.cc).
+  bool view_of_input0 = false;
   // Values whose last use is this node (not graph outputs): released right
   // after it runs so peak memory tracks the live set, not the whole graph.
   std::vector<ValueId> release_after;

@@ -143,6 +143,7 @@ Result<std::vector<NamedTensor>> execute_plan(const ExecutionPlan& plan, std::sp
     const NodeView view(n.name, n.op_type, domain, cn.opset, &n.attributes, in_infos, out_infos);
 
     out_ptrs.assign(n.outputs.size(), nullptr);
+    bool viewed = false;  // output 0 became a view of input 0: nothing to run
     for (size_t i = 0; i < n.outputs.size(); ++i) {
       const ValueId id = n.outputs[i];
       if (id == kNoValue) continue;
@@ -154,18 +155,31 @@ Result<std::vector<NamedTensor>> execute_plan(const ExecutionPlan& plan, std::sp
       Tensor& t = produced[static_cast<size_t>(id)];
       const auto vid = static_cast<size_t>(id);
       const size_t bytes = static_cast<size_t>(info.shape.numel()) * dtype_size(info.dtype);
-      if (mem_plan != nullptr && mem_plan->offset[vid] >= 0 && bytes <= mem_plan->bytes[vid]) {
+      if (cn.view_of_input0 && in_ptrs[0] != nullptr && in_ptrs[0]->dtype() == info.dtype &&
+          in_ptrs[0]->numel() == info.shape.numel()) {
+        // A view: input 0's buffer (kept alive by its owner, or by the memory
+        // plan when it is in the arena) under the inferred shape.
+        t = in_ptrs[0]->reshaped(info.shape);
+        viewed = true;
+      } else if (mem_plan != nullptr && mem_plan->offset[vid] >= 0 && bytes <= mem_plan->bytes[vid]) {
         t = Tensor::wrap(info.dtype, info.shape, arena.data() + mem_plan->offset[vid], nullptr);
       } else {
         t = Tensor::empty(info.dtype, info.shape);
       }
-      if (!recorded.empty()) recorded[vid] = bytes;
+      if (!recorded.empty() && !viewed) recorded[vid] = bytes;  // a view takes no arena space
       slots[static_cast<size_t>(id)] = &t;
       out_ptrs[i] = &t;
     }
 
     const KernelContext ctx{view, in_ptrs, out_ptrs, cn.state.get(), &pool};
-    if (profile) {
+    if (viewed) {
+      if (profile) {
+        NodeProfile& np = profile->nodes[node_pos];
+        ++np.calls;
+        record_shapes(in_infos, np.input_shapes);
+        record_shapes(out_infos, np.output_shapes);
+      }
+    } else if (profile) {
       const auto t0 = std::chrono::steady_clock::now();
       const Status s = cn.kernel->run(ctx);
       const auto t1 = std::chrono::steady_clock::now();

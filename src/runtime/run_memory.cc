@@ -21,6 +21,18 @@ ShapeMemoryPlan build_shape_memory_plan(const ExecutionPlan& plan, std::span<con
       if (id != kNoValue) last_use[static_cast<size_t>(id)] = index;
     }
   }
+  // A view (CompiledNode::view_of_input0) reads its source's buffer: the
+  // source stays placed until the view's last use (chains of views too).
+  std::vector<int64_t> root(num_values);
+  for (size_t id = 0; id < num_values; ++id) root[id] = static_cast<int64_t>(id);
+  for (const CompiledNode& cn : plan.nodes) {
+    if (!cn.view_of_input0) continue;
+    root[static_cast<size_t>(cn.node->outputs[0])] = root[static_cast<size_t>(cn.node->inputs[0])];
+  }
+  for (size_t id = 0; id < num_values; ++id) {
+    const auto r = static_cast<size_t>(root[id]);
+    if (r != id) last_use[r] = std::max(last_use[r], last_use[id]);
+  }
   std::vector<bool> is_output(num_values, false);
   for (ValueId id : g.outputs) is_output[static_cast<size_t>(id)] = true;
 
