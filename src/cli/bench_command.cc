@@ -138,6 +138,9 @@ int run_bench(const BenchOptions& opts) {
     if (!inputs.ok()) return report_error(inputs.status());
     Result<BatchResult> r = bench_batch(sess, *inputs, plan->batches[i], opts, show_progress);
     if (!r.ok()) return report_error(r.status());
+    const MemoryStats mem = sess.memory_stats();  // the plan of this batch's shapes, its last run
+    r->planned_activation_bytes = mem.planned_activation_bytes;
+    r->naive_activation_bytes = mem.naive_activation_bytes;
     report.results.push_back(*r);
     if (opts.profile && i + 1 == plan->batches.size()) {
       const int64_t runs = std::min(r->latency.count, kMaxProfileRuns);

@@ -4,7 +4,8 @@
 //   {"model", "threads", "isa", "kernels", "compile_ms", "peak_rss_mb",
 //    "results": [{"batch", "first_ms", "iterations",
 //                 "latency_ms": {"min","p50","p90","p99","p999","max","mean"},
-//                 "throughput": {"runs_per_s","items_per_s"}}],
+//                 "throughput": {"runs_per_s","items_per_s"},
+//                 "activation_bytes": {"planned","naive"}}],
 //    "profile": [{"op","name","kernel","shapes","ms","percent","gflops","calls"}]}  (only with --profile)
 // "profile" lists every node, slowest first; "ms" is per run, "gflops" null
 // when the node's FLOPs are unknown.
@@ -47,6 +48,16 @@ void append_latency_table(std::string& out, const BenchReport& r) {
         "{:>10.1f}\n",
         b.batch, b.first_ms, l.count, l.min, l.p50, l.p90, l.p99, l.p999, l.max, l.mean, b.runs_per_s,
         b.items_per_s);
+  }
+  for (const BatchResult& b : r.results) {
+    constexpr double kMiB = 1024.0 * 1024.0;
+    const double saved = b.naive_activation_bytes > 0
+                             ? std::max(0.0, 100.0 * (1.0 - static_cast<double>(b.planned_activation_bytes) /
+                                                                static_cast<double>(b.naive_activation_bytes)))
+                             : 0.0;
+    out += fmt::format("activations at batch {}: planned arena {:.2f} MiB, naive sum {:.2f} MiB ({:.0f}% saved)\n",
+                       b.batch, static_cast<double>(b.planned_activation_bytes) / kMiB,
+                       static_cast<double>(b.naive_activation_bytes) / kMiB, saved);
   }
 }
 
@@ -103,10 +114,11 @@ std::string bench_report_json(const BenchReport& r) {
     out += fmt::format(
         "{}{{\"batch\":{},\"first_ms\":{},\"iterations\":{},\"latency_ms\":{{\"min\":{},\"p50\":{},"
         "\"p90\":{},\"p99\":{},\"p999\":{},\"max\":{},\"mean\":{}}},\"throughput\":{{\"runs_per_s\":{},"
-        "\"items_per_s\":{}}}}}",
+        "\"items_per_s\":{}}},\"activation_bytes\":{{\"planned\":{},\"naive\":{}}}}}",
         i ? "," : "", b.batch, json_number(b.first_ms), l.count, json_number(l.min), json_number(l.p50),
         json_number(l.p90), json_number(l.p99), json_number(l.p999), json_number(l.max), json_number(l.mean),
-        json_number(b.runs_per_s), json_number(b.items_per_s));
+        json_number(b.runs_per_s), json_number(b.items_per_s), b.planned_activation_bytes,
+        b.naive_activation_bytes);
   }
   out += "]";
   if (r.profile) {

@@ -19,6 +19,10 @@ struct BatchResult {
   LatencyStats latency;    // over the timed runs, ms
   double runs_per_s = 0;   // timed runs / their wall time
   double items_per_s = 0;  // runs_per_s * batch
+  // Intermediate tensors at this batch size: the memory planner's arena
+  // (what is alive at once, placed) and the naive sum (each in its own buffer).
+  size_t planned_activation_bytes = 0;
+  size_t naive_activation_bytes = 0;
 };
 
 struct BenchReport {

@@ -9,7 +9,9 @@
 // so a model with unsupported ops can still be inspected.
 // --passes runs the graph passes of level -O (default 3) and prints what
 // each did; --optimized shows everything above for the optimized graph,
-// plus its node list.
+// plus its node list. A model every node of which has a kernel is also run
+// once on zeros (symbolic dims as 1) for the memory planner's arena size
+// beside the naive sum of its intermediates.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -19,6 +21,7 @@
 #include "cli/pass_report_text.h"
 #include "core/cpu_features.h"
 #include "core/thread_pool.h"
+#include "fastserve/session.h"
 #include "graph/flops.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/optimize_model.h"
@@ -43,6 +46,46 @@ Result<std::pair<std::shared_ptr<Model>, PassReport>> optimize(const Model& mode
   plan.isa = host_isa();
   FS_ASSIGN_OR_RETURN(PassReport report, optimize_model(*copy, opts.opt_level, plan, KernelRegistry::global(), pool));
   return std::make_pair(std::move(copy), std::move(report));
+}
+
+// The memory planner's figures for one run at -O opts.opt_level on zeros,
+// symbolic dims taken as 1 (as the FLOP count takes them).
+struct ActivationMemory {
+  bool known = false;
+  size_t planned = 0, naive = 0;
+  std::string why;  // when not known
+};
+
+ActivationMemory probe_activation_memory(const std::shared_ptr<const Model>& model, const InspectOptions& opts) {
+  ActivationMemory out;
+  SessionOptions so;
+  so.optimization_level = opts.opt_level;
+  so.num_threads = 1;
+  Result<std::unique_ptr<Session>> s = Session::create(model, so);
+  if (!s.ok()) {
+    out.why = "the model does not compile";
+    return out;
+  }
+  std::vector<NamedTensor> inputs;
+  for (const IoInfo& in : (*s)->inputs()) {
+    if (!in.shape_known || in.dtype == DType::kUndefined) {
+      out.why = "input '" + in.name + "' has no known shape";
+      return out;
+    }
+    std::vector<int64_t> dims = in.shape.dims();
+    for (int64_t& d : dims) d = d == kUnknownDim ? 1 : d;
+    inputs.push_back({in.name, Tensor::zeros(in.dtype, Shape(dims))});
+  }
+  Result<std::vector<NamedTensor>> r = (*s)->run(inputs);
+  if (!r.ok()) {
+    out.why = "a run on zeros failed: " + r.status().message();
+    return out;
+  }
+  const MemoryStats m = (*s)->memory_stats();
+  out.known = true;
+  out.planned = m.planned_activation_bytes;
+  out.naive = m.naive_activation_bytes;
+  return out;
 }
 
 struct UncoveredNode {
@@ -110,7 +153,7 @@ Params parameters(const Graph& g) {
 std::string domain_name(const std::string& d) { return d.empty() ? "ai.onnx" : d; }
 
 void print_json(const InspectOptions& opts, const Model& m, const FlopsEstimate& flops,
-                const std::vector<UncoveredNode>& uncovered, const PassReport* report) {
+                const std::vector<UncoveredNode>& uncovered, const PassReport* report, const ActivationMemory& memory) {
   const Graph& g = m.graph;
   auto io = [&](const std::vector<ValueId>& ids) {
     std::string s = "[";
@@ -165,6 +208,11 @@ void print_json(const InspectOptions& opts, const Model& m, const FlopsEstimate&
                        json_string(uncovered[i].reason));
   }
   out += "]";
+  if (memory.known) {
+    out += fmt::format(",\"activation_bytes\":{{\"planned\":{},\"naive\":{}}}", memory.planned, memory.naive);
+  } else {
+    out += ",\"activation_bytes\":null";
+  }
   if (opts.passes && report != nullptr) out += ",\"passes\":" + pass_report_json(*report);
   if (opts.optimized) out += ",\"graph_nodes\":" + node_list_json(g);
   out += "}";
@@ -172,7 +220,7 @@ void print_json(const InspectOptions& opts, const Model& m, const FlopsEstimate&
 }
 
 void print_text(const InspectOptions& opts, const Model& m, const FlopsEstimate& flops,
-                const std::vector<UncoveredNode>& uncovered, const PassReport* report) {
+                const std::vector<UncoveredNode>& uncovered, const PassReport* report, const ActivationMemory& memory) {
   const Graph& g = m.graph;
   fmt::print("model: {}{}\n", opts.model, opts.optimized ? fmt::format(" (optimized, level {})", opts.opt_level) : "");
   fmt::print("producer: {}{}{} (ir_version {})\n", m.producer_name.empty() ? "?" : m.producer_name,
@@ -223,6 +271,12 @@ void print_text(const InspectOptions& opts, const Model& m, const FlopsEstimate&
       fmt::print("  {} (node '{}'): {}\n", u.op_type, u.node, u.reason);
     }
   }
+  if (memory.known) {
+    fmt::print("activations (one run, symbolic dims as 1, level {}): planned arena {}, naive sum {}\n", opts.opt_level,
+               human_bytes(static_cast<double>(memory.planned)), human_bytes(static_cast<double>(memory.naive)));
+  } else {
+    fmt::print("activations: unknown ({})\n", memory.why);
+  }
   if (opts.passes && report != nullptr) fmt::print("{}", pass_report_text(*report));
   if (opts.optimized) fmt::print("nodes ({}):\n{}", g.nodes.size(), node_list_text(g));
 }
@@ -240,10 +294,12 @@ int run(const InspectOptions& opts) {
   }
   const FlopsEstimate flops = estimate_flops(*shown);
   const std::vector<UncoveredNode> uncovered = uncovered_nodes(*shown);
+  const ActivationMemory memory = uncovered.empty() ? probe_activation_memory(*model, opts)
+                                                    : ActivationMemory{false, 0, 0, "nodes without a kernel"};
   if (opts.json) {
-    print_json(opts, *shown, flops, uncovered, &report);
+    print_json(opts, *shown, flops, uncovered, &report, memory);
   } else {
-    print_text(opts, *shown, flops, uncovered, &report);
+    print_text(opts, *shown, flops, uncovered, &report, memory);
   }
   return kExitOk;
 }

@@ -34,7 +34,7 @@ MemoryPlan plan_memory(std::span<const BufferLifetime> buffers) {
   for (size_t idx : order) {
     const BufferLifetime& buf = buffers[idx];
     const size_t size = align_up(std::max<size_t>(buf.bytes, 1));
-    plan.naive_bytes += buf.bytes;
+    plan.naive_bytes += size;  // each in its own buffer, aligned as the arena's are
     conflicts.clear();
     for (size_t other : placed) {
       if (lifetimes_overlap(buf, buffers[other])) {

@@ -32,7 +32,7 @@ struct BufferLifetime {
 struct MemoryPlan {
   std::vector<size_t> offsets;  // per buffer, in the order given
   size_t arena_bytes = 0;       // planned peak: the arena's size
-  size_t naive_bytes = 0;       // sum of all buffer sizes (no sharing), for reports
+  size_t naive_bytes = 0;       // sum of all buffer sizes, each aligned (no sharing), for reports
 };
 
 MemoryPlan plan_memory(std::span<const BufferLifetime> buffers);

@@ -60,7 +60,8 @@ double num(const JsonValue& v, const std::string& key) {
 // Checks one "results" entry; returns its batch.
 int64_t check_result(const JsonValue& r, int64_t iterations) {
   EXPECT_EQ(r.keys(),
-            (std::vector<std::string>{"batch", "first_ms", "iterations", "latency_ms", "throughput"}));
+            (std::vector<std::string>{"batch", "first_ms", "iterations", "latency_ms", "throughput",
+                                      "activation_bytes"}));
   const int64_t batch = static_cast<int64_t>(num(r, "batch"));
   EXPECT_GT(num(r, "first_ms"), 0.0);
   if (iterations > 0) {
@@ -88,6 +89,12 @@ int64_t check_result(const JsonValue& r, int64_t iterations) {
   EXPECT_LE(runs, 1000.0 / mn * 1.0001);
   EXPECT_NEAR(num(*tp, "items_per_s"), runs * static_cast<double>(batch),
               1e-9 * runs * static_cast<double>(batch));
+  // The memory planner's arena holds every intermediate at once at most.
+  if (const JsonValue* mem = r.find("activation_bytes"); mem != nullptr) {
+    EXPECT_EQ(mem->keys(), (std::vector<std::string>{"planned", "naive"}));
+    EXPECT_GE(num(*mem, "planned"), 0.0);  // 0 when the graph has no intermediates
+    EXPECT_LE(num(*mem, "planned"), num(*mem, "naive"));
+  }
   return batch;
 }
 

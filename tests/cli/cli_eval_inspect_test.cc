@@ -174,6 +174,9 @@ TEST(CliInspect, PrintsIoOpsParametersAndFlops) {
   EXPECT_NE(r.out.find("input:batch taken as 1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("unsupported: none"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("fastserve.image.mean = 0.286"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\nactivations \(one run, symbolic dims as 1, level 3\): )"
+                                                  R"(planned arena [0-9.]+ KiB, naive sum [0-9.]+ KiB\n)")))
+      << r.out;
 }
 
 TEST(CliInspect, ListsUnsupportedOpsByNode) {
@@ -181,6 +184,7 @@ TEST(CliInspect, ListsUnsupportedOpsByNode) {
   ProcessResult r = run_fastserve({"inspect", "--model", src("tests/data/models/unknown_ops.onnx")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("unsupported (2 nodes):"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("activations: unknown (nodes without a kernel)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("FooBar (node 'foo_node')"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("NonMaxSuppressionX (node 'nms_x_node')"), std::string::npos) << r.out;
 }
@@ -193,7 +197,7 @@ TEST(CliInspect, JsonHasTheDocumentedKeys) {
   for (const char* key :
        {"\"inputs\":[{\"name\":\"input\",\"dtype\":\"float32\",\"shape\":[\"batch\",1,28,28]}]", "\"opsets\":{\"ai.onnx\":17}",
         "\"ops\":{", "\"Conv\":2", "\"flops\":{\"total\":",
-        "\"assumed_one\":[\"input:batch\"]", "\"unsupported\":[]"}) {
+        "\"assumed_one\":[\"input:batch\"]", "\"unsupported\":[]", "\"activation_bytes\":{\"planned\":"}) {
     EXPECT_NE(r.out.find(key), std::string::npos) << key << " in " << r.out;
   }
   const int64_t h = cnn_hidden_units();
