@@ -6,6 +6,25 @@
 #include "runtime/execution_plan.h"
 
 namespace fastserve {
+namespace {
+
+// Elementwise ops whose kernels read element i of a same-shape input only
+// before writing element i of the output, so the output may take over that
+// input's buffer when nothing reads the input afterwards.
+bool elementwise_in_place(const Node& n) {
+  static const char* const kOps[] = {
+      "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp", "Log", "Neg", "Abs", "Sqrt", "Reciprocal", "Erf",
+      "Gelu", "Elu", "Selu", "Softplus", "HardSigmoid", "HardSwish", "Clip", "Add", "Sub", "Mul", "Div"};
+  const std::string_view domain = normalize_domain(n.domain);
+  if (domain == "fastserve") return n.op_type == "FusedGelu";
+  if (!domain.empty()) return false;
+  for (const char* op : kOps) {
+    if (n.op_type == op) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 ShapeMemoryPlan build_shape_memory_plan(const ExecutionPlan& plan, std::span<const size_t> sizes) {
   const Graph& g = plan.model->graph;
@@ -36,10 +55,46 @@ ShapeMemoryPlan build_shape_memory_plan(const ExecutionPlan& plan, std::span<con
   std::vector<bool> is_output(num_values, false);
   for (ValueId id : g.outputs) is_output[static_cast<size_t>(id)] = true;
 
+  // In place: an elementwise node's output takes an input's buffer when that
+  // input is an arena intermediate of the same byte size (not viewed by
+  // anything: its root is itself and its life ends here) read last by this
+  // node. shares[out] = the value whose placement it takes; the buffer's
+  // life then runs on to the output's last use.
+  std::vector<int64_t> shares(num_values, -1);
+  std::vector<bool> has_views(num_values, false);
+  for (size_t id = 0; id < num_values; ++id) {
+    if (root[id] != static_cast<int64_t>(id)) has_views[static_cast<size_t>(root[id])] = true;
+  }
+  std::vector<int64_t> owner(num_values);  // the value whose buffer holds id (itself unless in place)
+  for (size_t id = 0; id < num_values; ++id) owner[id] = static_cast<int64_t>(id);
+  for (size_t i = 0; i < plan.nodes.size(); ++i) {
+    const Node& n = *plan.nodes[i].node;
+    if (plan.nodes[i].view_of_input0 || !elementwise_in_place(n) || n.outputs.size() != 1 ||
+        n.outputs[0] == kNoValue) {
+      continue;
+    }
+    const auto out = static_cast<size_t>(n.outputs[0]);
+    if (out >= sizes.size() || sizes[out] == 0 || is_output[out]) continue;
+    for (ValueId in_id : n.inputs) {
+      if (in_id == kNoValue) continue;
+      const auto in = static_cast<size_t>(in_id);
+      if (in >= sizes.size() || sizes[in] != sizes[out] || producer[in] < 0 || is_output[in] || has_views[in] ||
+          last_use[in] != static_cast<int32_t>(i)) {
+        continue;
+      }
+      // The same value twice (Mul(x, x)) is fine: both reads come before the write.
+      const auto base = static_cast<size_t>(owner[in]);
+      shares[out] = static_cast<int64_t>(base);
+      owner[out] = static_cast<int64_t>(base);
+      last_use[base] = std::max(last_use[base], last_use[out]);
+      break;
+    }
+  }
+
   std::vector<BufferLifetime> buffers;
   std::vector<ValueId> ids;
   for (size_t id = 0; id < num_values && id < sizes.size(); ++id) {
-    if (sizes[id] == 0 || producer[id] < 0 || is_output[id]) continue;
+    if (sizes[id] == 0 || producer[id] < 0 || is_output[id] || shares[id] >= 0) continue;
     buffers.push_back({sizes[id], producer[id], std::max(producer[id], last_use[id])});
     ids.push_back(static_cast<ValueId>(id));
   }
@@ -51,8 +106,19 @@ ShapeMemoryPlan build_shape_memory_plan(const ExecutionPlan& plan, std::span<con
     out.offset[static_cast<size_t>(ids[i])] = static_cast<int64_t>(mp.offsets[i]);
     out.bytes[static_cast<size_t>(ids[i])] = buffers[i].bytes;
   }
+  for (size_t id = 0; id < num_values && id < sizes.size(); ++id) {
+    if (shares[id] < 0) continue;
+    const auto base = static_cast<size_t>(shares[id]);
+    out.offset[id] = out.offset[base];
+    out.bytes[id] = out.bytes[base];
+  }
   out.arena_bytes = mp.arena_bytes;
+  // The naive figure: every planned intermediate in its own aligned buffer,
+  // those computed in place included.
   out.naive_bytes = mp.naive_bytes;
+  for (size_t id = 0; id < num_values && id < sizes.size(); ++id) {
+    if (shares[id] >= 0) out.naive_bytes += (sizes[id] + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+  }
   return out;
 }
 

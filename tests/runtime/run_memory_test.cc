@@ -4,6 +4,7 @@
 // concurrent runs, and the plan is smaller than one buffer per tensor.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 #include <thread>
 
@@ -53,6 +54,49 @@ TEST(RunMemory, PlannedRunsMatchTheFirstRunAcrossShapes) {
     EXPECT_GT(m.planned_activation_bytes, 0u);
     // Five intermediates of batch x {64, 64, 64, 32, 32} floats: sharing must beat one buffer each.
     EXPECT_LT(m.planned_activation_bytes, m.naive_activation_bytes) << "batch " << batch;
+  }
+}
+
+// x[8,100] -> Neg -> Relu -> Abs -> Sigmoid -> Add(., skip) -> y, with skip
+// = x (then every intermediate dies at its reader: one buffer in place) or
+// the first intermediate (then it lives to the end and the rest take turns).
+std::shared_ptr<Model> unary_chain(bool skip_first) {
+  TestModel t;
+  ValueId x = t.input("x", DType::kF32, {8, 100});
+  ValueId a = t.node("Neg", "a", {x});
+  ValueId b = t.node("Relu", "b", {a});
+  ValueId c = t.node("Abs", "c", {b});
+  ValueId d = t.node("Sigmoid", "d", {c});
+  t.output(t.node("Add", "y", {d, skip_first ? a : x}));
+  return t.build();
+}
+
+float unary_chain_ref(float x, bool skip_first) {
+  const float a = -x, d = 1.f / (1.f + std::exp(-std::abs(std::max(a, 0.f))));
+  return d + (skip_first ? a : x);
+}
+
+TEST(RunMemory, ElementwiseOpsRunInPlaceWhenTheirInputDiesThere) {
+  SessionOptions level0;
+  level0.optimization_level = 0;
+  constexpr size_t kTensorBytes = 8 * 100 * sizeof(float);  // 3200: a multiple of 64
+  for (bool skip_first : {false, true}) {
+    SCOPED_TRACE(skip_first ? "skip from the first intermediate" : "skip from the input");
+    Result<std::unique_ptr<Session>> s = Session::create(unary_chain(skip_first), level0);
+    ASSERT_TRUE(s.ok()) << s.status().to_string();
+    std::mt19937 rng(8);
+    for (int run = 0; run < 3; ++run) {
+      Tensor x = testing::random_f32({8, 100}, rng);
+      Tensor y = run_once(*s.value(), x);
+      ASSERT_EQ(y.numel(), 800);
+      for (int64_t i = 0; i < 800; ++i) {
+        ASSERT_NEAR(y.data<float>()[i], unary_chain_ref(x.data<float>()[i], skip_first), 1e-6f) << "run " << run;
+      }
+    }
+    const MemoryStats m = s.value()->memory_stats();
+    EXPECT_EQ(m.naive_activation_bytes, 4 * kTensorBytes);
+    // In place, a..d share one buffer; with a alive to the end, b..d share a second.
+    EXPECT_EQ(m.planned_activation_bytes, (skip_first ? 2 : 1) * kTensorBytes);
   }
 }
 
