@@ -15,6 +15,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "graph/fused_activation.h"
 #include "kernels/ref/broadcast_ref.h"
 #include "kernels/ref/compute_type.h"
 #include "kernels/ref/elementwise_ref.h"
@@ -147,6 +148,15 @@ Status run_pow(const KernelContext& ctx) {
       });
 }
 
+// fastserve.FusedAdd (float32): the Add above, then the activation.
+Status run_fused_add(const KernelContext& ctx) {
+  FS_ASSIGN_OR_RETURN(FusedActivation act, parse_fused_activation(ctx.node));
+  FS_RETURN_IF_ERROR((run_arith<BinaryOp::kAdd, float>(ctx)));
+  Tensor& y = *ctx.outputs[0];
+  apply_fused_activation(act, y.data<float>(), y.numel());
+  return ok_status();
+}
+
 // Add/Sub/Mul/Div need both inputs of input 0's type.
 bool same_input_dtypes(const NodeView& node) { return node.input_dtype(0) == node.input_dtype(1); }
 
@@ -168,6 +178,12 @@ void register_ref_binary_kernels(KernelRegistry& r) {
     add_arith<BinaryOp::kMul, T>(r, "Mul", "mul");
     add_arith<BinaryOp::kDiv, T>(r, "Div", "div");
   });
+  r.add({.name = "fused_add_f32__ref",
+         .op_type = "FusedAdd",
+         .domain = "fastserve",
+         .dtype = DType::kF32,
+         .accepts = same_input_dtypes,
+         .run = run_fused_add});
   // Pow-15's base types (T).
   for_each_type<TypeList<float, double, Half, BFloat16, int32_t, int64_t>>([&]<typename T>() {
     r.add({.name = ref_kernel_name("pow", DTypeOf<T>::value),

@@ -93,5 +93,6 @@ Status fold_batchnorm(Model& model, PassContext& ctx);
 Status fuse_conv_activation(Model& model, PassContext& ctx);
 Status fuse_gelu(Model& model, PassContext& ctx);
 Status fuse_matmul_bias(Model& model, PassContext& ctx);
+Status fuse_add_activation(Model& model, PassContext& ctx);
 
 }  // namespace fastserve

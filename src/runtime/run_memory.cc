@@ -16,7 +16,7 @@ bool elementwise_in_place(const Node& n) {
       "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp", "Log", "Neg", "Abs", "Sqrt", "Reciprocal", "Erf",
       "Gelu", "Elu", "Selu", "Softplus", "HardSigmoid", "HardSwish", "Clip", "Add", "Sub", "Mul", "Div"};
   const std::string_view domain = normalize_domain(n.domain);
-  if (domain == "fastserve") return n.op_type == "FusedGelu";
+  if (domain == "fastserve") return n.op_type == "FusedGelu" || n.op_type == "FusedAdd";
   if (!domain.empty()) return false;
   for (const char* op : kOps) {
     if (n.op_type == op) return true;

@@ -15,9 +15,12 @@
 //      is handled by the same walk over the outer dims (the strided fallback).
 //   3. Rows, and blocks of long rows, are tasks for ctx.pool->parallel_for.
 // run() does not allocate: the plan lives on the stack.
+// fastserve.FusedAdd is Add with its activation applied to each output row
+// block right after it is written (still in L1), in place.
 #include <algorithm>
 
 #include "kernels/cpu/binary/binary_ukernels.h"
+#include "kernels/cpu/conv/conv_epilogue.h"
 #include "runtime/kernel_registry.h"
 
 namespace fastserve {
@@ -91,8 +94,10 @@ const BinaryUkernels& ukernels(BinaryOp op) {
   return kBinaryUkernelsScalar[i];
 }
 
-template <BinaryOp kOp, Isa kIsa>
+// kFused: the node is a FusedAdd whose prepare() stored its activation.
+template <BinaryOp kOp, Isa kIsa, bool kFused = false>
 Status run_binary(const KernelContext& ctx) {
+  const ConvActivation* act = kFused ? &ctx.state_as<ConvActivation>() : nullptr;
   const Tensor& a = *ctx.inputs[0];
   const Tensor& b = *ctx.inputs[1];
   Tensor& y = *ctx.outputs[0];
@@ -137,6 +142,7 @@ Status run_binary(const KernelContext& ctx) {
         uk.vv(ra, rb, ry, 1);
         std::fill(ry + 1, ry + len, ry[0]);
       }
+      if constexpr (kFused) act->apply(ry, len);
     }
   });
   return ok_status();
@@ -172,9 +178,47 @@ void add_variants(KernelRegistry& r, const char* op_type, const char* scalar, co
          .run = run_binary<kOp, Isa::kAvx512>});
 }
 
+template <Isa kIsa>
+Status prepare_fused_add(const NodeView& node, PrepareContext& ctx) {
+  FS_ASSIGN_OR_RETURN(ConvActivation act, parse_conv_activation(node, kIsa));
+  ctx.state = std::make_shared<ConvActivation>(act);
+  return ok_status();
+}
+
+void add_fused_add_variants(KernelRegistry& r) {
+  r.add({.name = "fused_add_f32__portable",
+         .op_type = "FusedAdd",
+         .domain = "fastserve",
+         .dtype = DType::kF32,
+         .required_isa = Isa::kScalar,
+         .priority = 10,
+         .accepts = both_f32,
+         .prepare = prepare_fused_add<Isa::kScalar>,
+         .run = run_binary<BinaryOp::kAdd, Isa::kScalar, true>});
+  r.add({.name = "fused_add_f32__avx2",
+         .op_type = "FusedAdd",
+         .domain = "fastserve",
+         .dtype = DType::kF32,
+         .required_isa = Isa::kAvx2,
+         .priority = 20,
+         .accepts = both_f32,
+         .prepare = prepare_fused_add<Isa::kAvx2>,
+         .run = run_binary<BinaryOp::kAdd, Isa::kAvx2, true>});
+  r.add({.name = "fused_add_f32__avx512",
+         .op_type = "FusedAdd",
+         .domain = "fastserve",
+         .dtype = DType::kF32,
+         .required_isa = Isa::kAvx512,
+         .priority = 30,
+         .accepts = both_f32,
+         .prepare = prepare_fused_add<Isa::kAvx512>,
+         .run = run_binary<BinaryOp::kAdd, Isa::kAvx512, true>});
+}
+
 }  // namespace
 
 void register_cpu_binary_kernels(KernelRegistry& r) {
+  add_fused_add_variants(r);
   add_variants<BinaryOp::kAdd>(r, "Add", "add_f32__portable", "add_f32__avx2", "add_f32__avx512");
   add_variants<BinaryOp::kSub>(r, "Sub", "sub_f32__portable", "sub_f32__avx2", "sub_f32__avx512");
   add_variants<BinaryOp::kMul>(r, "Mul", "mul_f32__portable", "mul_f32__avx2", "mul_f32__avx512");

@@ -22,7 +22,7 @@ const UnaryUkernelFn* unary_table(Isa isa) {
 
 Result<ConvActivation> parse_conv_activation(const NodeView& node, Isa isa) {
   ConvActivation out;
-  if (node.op_type() != "FusedConv" && node.op_type() != "FusedMatMul") return out;
+  if (node.op_type() != "FusedConv" && node.op_type() != "FusedMatMul" && node.op_type() != "FusedAdd") return out;
   FS_ASSIGN_OR_RETURN(FusedActivation a, parse_fused_activation(node));
   UnaryOp op = UnaryOp::kRelu;
   out.params.alpha = a.alpha;

@@ -38,7 +38,7 @@ struct ConvActivation {
   }
 };
 
-// The activation of a FusedConv or FusedMatMul node (none for any other), with row functions
+// The activation of a FusedConv, FusedMatMul or FusedAdd node (none for any other), with row functions
 // from the ISA's unary microkernel table (isa must be one the host runs).
 Result<ConvActivation> parse_conv_activation(const NodeView& node, Isa isa);
 
