@@ -65,6 +65,13 @@ class NodeView {
   std::vector<float> attr_floats(std::string_view name, std::vector<float> def = {}) const;
   const Tensor* attr_tensor(std::string_view name) const;
 
+  // The same node seen with other inputs: for ops whose inference or kernel
+  // reuses another op's on some of their inputs (QLinearConv's X and W are
+  // Conv's). `inputs` must outlive the returned view.
+  NodeView with_inputs(std::span<const TensorInfo> inputs) const {
+    return NodeView(name_, op_type_, domain_, opset_, attrs_, inputs, outputs_);
+  }
+
   // "node 'conv1' (Conv)": the prefix for error messages about this node.
   std::string describe() const;
   // Convenience: an error that names this node.

@@ -20,6 +20,8 @@ void register_ref_nn_kernels(KernelRegistry& r) {
   register_ref_hardmax_kernels(r);
   register_ref_lp_pool_kernels(r);
   register_ref_lrn_kernels(r);
+  register_ref_quantize_kernels(r);
+  register_ref_integer_linalg_kernels(r);
 }
 
 }  // namespace fastserve

@@ -19,10 +19,12 @@ void store_quantized(Tensor& t, int64_t i, int32_t q) {
   switch (t.dtype()) {
     case DType::kI8:
     case DType::kI4:
+    case DType::kI2:
       static_cast<int8_t*>(t.raw_data())[i] = static_cast<int8_t>(q);
       break;
     case DType::kU8:
     case DType::kU4:
+    case DType::kU2:
       static_cast<uint8_t*>(t.raw_data())[i] = static_cast<uint8_t>(q);
       break;
     case DType::kI16:
@@ -40,9 +42,11 @@ Result<int32_t> load_quantized(const Tensor& t, int64_t i) {
   switch (t.dtype()) {
     case DType::kI8:
     case DType::kI4:
+    case DType::kI2:
       return static_cast<int32_t>(static_cast<const int8_t*>(t.raw_data())[i]);
     case DType::kU8:
     case DType::kU4:
+    case DType::kU2:
       return static_cast<int32_t>(static_cast<const uint8_t*>(t.raw_data())[i]);
     case DType::kI16:
       return static_cast<int32_t>(static_cast<const int16_t*>(t.raw_data())[i]);
@@ -67,9 +71,11 @@ Result<QuantRange> quant_range(DType qtype, bool symmetric) {
     case DType::kU4: bits = 4; break;
     case DType::kI16: bits = 16; is_signed = true; break;
     case DType::kU16: bits = 16; break;
+    case DType::kI2: bits = 2; is_signed = true; break;
+    case DType::kU2: bits = 2; break;
     default:
       return invalid_argument(std::string("quantization to ") + dtype_name(qtype) +
-                              " is not supported (int8, uint8, int4, uint4, int16, uint16)");
+                              " is not supported (int8, uint8, int16, uint16, int4, uint4, int2, uint2)");
   }
   if (!is_signed) return QuantRange{0, (1 << bits) - 1};
   const int32_t hi = (1 << (bits - 1)) - 1;
@@ -104,11 +110,12 @@ Result<QuantParams> choose_quant_params(float rmin, float rmax, DType qtype, boo
 }
 
 int32_t quantize_value(float x, const QuantParams& p, const QuantRange& r) {
-  // nearbyint rounds half to even in the default rounding mode; in double so
-  // that x / scale + zero_point rounds once.
-  const double v = static_cast<double>(x) / static_cast<double>(p.scale);
+  // x / scale in float, as ONNX's definition (and ORT) compute it, so that
+  // the halfway cases agree; nearbyint rounds half to even in the default
+  // rounding mode; the zero point is added after rounding.
+  const float v = x / p.scale;
   if (std::isnan(v)) return std::clamp(p.zero_point, r.qmin, r.qmax);
-  const double q = std::nearbyint(v) + p.zero_point;
+  const double q = static_cast<double>(std::nearbyint(v)) + p.zero_point;
   return static_cast<int32_t>(std::clamp<double>(q, r.qmin, r.qmax));
 }
 

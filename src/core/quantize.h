@@ -2,8 +2,8 @@
 // x' = (q - zero_point) * scale, as ONNX QuantizeLinear / DequantizeLinear
 // define it, and the choice of (scale, zero_point) from a real range.
 //
-// Integer targets: int8, uint8, int4, uint4 (and int16/uint16 for
-// completeness). Symmetric quantization of a signed type uses the
+// Integer targets: int8, uint8, int4, uint4 (and int16/uint16, int2/uint2,
+// which ONNX QuantizeLinear also defines). Symmetric quantization of a signed type uses the
 // restricted range [-(2^(b-1) - 1), 2^(b-1) - 1] (int8: [-127, 127]) so
 // that the scale maps +max and -max alike and zero_point is 0, as ONNX
 // Runtime's quantizer and TensorRT do for weights; asymmetric quantization

@@ -66,7 +66,9 @@ TEST(OpsetUpgrade, VersionTableMatchesOnnxAndKnownOps) {
     EXPECT_LE(v, 11) << s.op_type;
     listed += v > 0;
   }
-  EXPECT_EQ(listed, 117);
+  EXPECT_EQ(listed, 124);
+  EXPECT_EQ(onnx_since_version_at_opset11("QuantizeLinear"), 10);
+  EXPECT_EQ(onnx_since_version_at_opset11("DynamicQuantizeLinear"), 11);
 }
 
 TEST(OpsetUpgrade, UnchangedOpsLoadAsOpset11AndRun) {
