@@ -32,6 +32,7 @@ constexpr Pass kPasses[] = {
     {"fold_batchnorm", 2, false, &fold_batchnorm},
     {"fuse_conv_activation", 2, false, &fuse_conv_activation},
     {"fuse_gelu", 2, false, &fuse_gelu},
+    {"fuse_layer_norm", 2, false, &fuse_layer_norm},
     {"fuse_matmul_bias", 2, false, &fuse_matmul_bias},
     {"fuse_add_activation", 2, false, &fuse_add_activation},
     {"eliminate_dead_code", 1, false, &eliminate_dead_code},

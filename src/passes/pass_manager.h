@@ -94,5 +94,6 @@ Status fuse_conv_activation(Model& model, PassContext& ctx);
 Status fuse_gelu(Model& model, PassContext& ctx);
 Status fuse_matmul_bias(Model& model, PassContext& ctx);
 Status fuse_add_activation(Model& model, PassContext& ctx);
+Status fuse_layer_norm(Model& model, PassContext& ctx);
 
 }  // namespace fastserve
