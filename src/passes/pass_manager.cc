@@ -27,6 +27,8 @@ constexpr int kMaxRounds = 8;
 
 constexpr Pass kPasses[] = {
     {"eliminate_identity", 1, true, &eliminate_identity},
+    {"eliminate_transpose", 1, true, &eliminate_transpose},
+    {"eliminate_reshape", 1, true, &eliminate_reshape},
     {"fold_constants", 1, true, &fold_constants},
     {"eliminate_dead_code", 1, true, &eliminate_dead_code},
     {"fold_batchnorm", 2, false, &fold_batchnorm},

@@ -95,5 +95,7 @@ Status fuse_gelu(Model& model, PassContext& ctx);
 Status fuse_matmul_bias(Model& model, PassContext& ctx);
 Status fuse_add_activation(Model& model, PassContext& ctx);
 Status fuse_layer_norm(Model& model, PassContext& ctx);
+Status eliminate_transpose(Model& model, PassContext& ctx);
+Status eliminate_reshape(Model& model, PassContext& ctx);
 
 }  // namespace fastserve
