@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/npy_input.h"
 #include "cli/progress_bar.h"
+#include "onnx/onnx_writer.h"
 
 namespace fastserve::cli {
 namespace {
@@ -115,6 +116,10 @@ int run_bench(const BenchOptions& opts) {
   const double compile_ms = ms_between(compile_start, Clock::now());
   if (!session.ok()) return report_error(session.status());
   const Session& sess = **session;
+  // The graph as compiled (after the passes of -O), before any run.
+  if (!opts.dump_graph.empty()) {
+    if (Status st = save_onnx_model(sess.model(), opts.dump_graph); !st.ok()) return report_error(st);
+  }
 
   // Flag problems (exit 2) before file problems (their own codes) before any run.
   Result<std::map<std::string, std::string>> paths = parse_input_args(opts.inputs, sess.inputs());
@@ -196,12 +201,16 @@ Command add_bench_command(CLI::App& app) {
       ->check(CLI::Range(1, 1 << 30))
       ->default_val(20);
   sub->add_flag("--quiet,-q", opts->quiet, "No progress bar");
+  sub->add_option("--dump-graph", opts->dump_graph,
+                  "Write the compiled graph (after the passes of -O) to FILE as an ONNX model");
   add_engine_options(*sub, opts->engine);
   // --server: load-test a running server instead (bench_server.h).
   auto server = std::make_shared<ServerBenchFlags>();
   add_server_bench_options(*sub, *server);
   return {sub, [opts, server, sub] {
             if (!server_bench_requested(*sub)) return run_bench(*opts);
+            // The server compiles its own graph; there is none here to write.
+            if (!opts->dump_graph.empty()) return report_usage_error("--dump-graph cannot be used with --server");
             return run_server_bench_command(
                 *sub, *server, SharedBenchFlags{opts->model, opts->batches, opts->duration_s, opts->json, opts->quiet});
           }};
