@@ -7,7 +7,7 @@
 // other intermediate read by the next node alone (and not a graph output):
 //   mean = ReduceMean(X, axes, keepdims=1)      axes: the trailing k dims
 //   D    = Sub(X, mean)
-//   var  = ReduceMean(Pow(D, 2) | Mul(D, D))    the same axes, keepdims=1
+//   var  = ReduceMean(Pow(D, 2) | Mul(D, D))    the same axes, keepdims=1; 2 float or int
 //   s    = Sqrt(Add(var, eps))                  eps a constant scalar
 //   N    = Div(D, s)  |  Mul(D, Reciprocal(s))
 //   Y    = Add(Mul(N, gamma), beta)             each optional
@@ -95,12 +95,14 @@ class LayerNormFuser {
     if (n.inputs[1] == a) return n.inputs[0];
     return kNoValue;
   }
-  // A one-element float constant, or nullopt.
-  std::optional<double> scalar_constant(ValueId id) const {
+  // A one-element float constant (or, with `integers`, an integer one:
+  // Pow's exponent may be an int64 2), or nullopt.
+  std::optional<double> scalar_constant(ValueId id, bool integers = false) const {
     if (id == kNoValue) return std::nullopt;
     const Value& v = value(id);
     if (!v.is_constant() || v.initializer.numel() != 1) return std::nullopt;
-    if (v.dtype != DType::kF32 && v.dtype != DType::kF64) return std::nullopt;
+    const bool ok = v.dtype == DType::kF32 || v.dtype == DType::kF64 || (integers && dtype_is_integer(v.dtype));
+    if (!ok) return std::nullopt;
     return v.initializer.element_as_double(0);
   }
 
@@ -187,7 +189,7 @@ class LayerNormFuser {
       const auto ri = static_cast<size_t>(r);
       const Node& rn = node(ri);
       if (removed_[ri] || rn.inputs.size() != 2) return std::nullopt;
-      const bool pow = is_op(ri, "Pow") && rn.inputs[0] == d && scalar_constant(rn.inputs[1]) == 2.0;
+      const bool pow = is_op(ri, "Pow") && rn.inputs[0] == d && scalar_constant(rn.inputs[1], /*integers=*/true) == 2.0;
       const bool mul_dd = is_op(ri, "Mul") && rn.inputs[0] == d && rn.inputs[1] == d;
       if (pow || mul_dd) {
         sq = r;

@@ -163,6 +163,22 @@ TEST(FuseLayerNorm, Opset18ConstantAxesInputAndBroadcastGamma) {
   testing::expect_same_outputs(b.model, 23, 3, 1e-5, 1e-4);
 }
 
+TEST(FuseLayerNorm, IntegerPowExponentMatches) {
+  TestModel t(13);
+  ValueId x = t.input("in", DType::kF32, {4, 6});
+  ValueId mean = t.node("ReduceMean", "mean", {x}, {attr_ints("axes", {-1})});
+  ValueId d = t.node("Sub", "sub", {x, mean});
+  ValueId sq = t.node("Pow", "pow", {d, t.constant("two", Tensor::scalar<int64_t>(2))});
+  ValueId var = t.node("ReduceMean", "var", {sq}, {attr_ints("axes", {-1})});
+  ValueId sd = t.node("Sqrt", "sqrt", {t.node("Add", "add_eps", {var, t.constant("eps", Tensor::scalar(1e-5f))})});
+  t.output(t.node("Div", "div", {d, sd}));
+  Model opt = *t.build();
+  PassContext ctx = testing::run_pass(opt, &fuse_layer_norm);
+  EXPECT_EQ(ctx.rewrites, 1);
+  EXPECT_EQ(count_op(opt.graph, "fastserve.FusedLayerNorm"), 1);
+  EXPECT_EQ(opt.graph.nodes.size(), 1u);
+}
+
 TEST(FuseLayerNorm, GammaThatVariesOverRowsStaysAMul) {
   Spelling s;
   s.gamma_shape = Shape{5, 8};  // varies over dim 1, which is not normalized
