@@ -11,7 +11,8 @@
 // --profile, min(runs, 50) more runs of the last batch size record each
 // node's kernel time; they come after the timed runs so the clock reads
 // around kernels never touch the latency numbers. Inputs: bench_inputs.h.
-// --dump-graph FILE writes the compiled graph (onnx/onnx_writer.h) first.
+// --dump-graph FILE first writes the graph after the passes of -O
+// (onnx/onnx_writer.h).
 #pragma once
 
 #include <cstdint>
@@ -35,7 +36,7 @@ struct BenchOptions {
   bool profile = false;
   int top = 20;
   bool quiet = false;
-  std::string dump_graph;  // write the compiled graph as ONNX here ("" = no)
+  std::string dump_graph;  // write the graph after the passes as ONNX here ("" = no)
 };
 
 // Runs the benchmark and prints the report; returns the exit code.

@@ -43,6 +43,11 @@ Result<WireWriter> tensor_proto(const Tensor& t, const std::string& name, const 
   if (!dtype_is_storable(t.dtype())) {
     return unsupported(what + ": tensors of type " + std::string(dtype_name(t.dtype())) + " cannot be written");
   }
+  if (t.raw_data() == nullptr && t.numel() != 0) {
+    // A compiled session's model: compile_plan drops the weights it packed.
+    return invalid_argument(what + " holds no data (a session dropped it after packing it); write the model "
+                            "before compiling it");
+  }
   WireWriter w;
   w.packed_int64s(ids::tensor::kDims, t.shape().dims());
   w.int64_field(ids::tensor::kDataType, static_cast<int64_t>(t.dtype()));
@@ -219,19 +224,32 @@ Result<WireWriter> model_proto(const Model& model, Scratch& scratch) {
   return w;
 }
 
+// protobuf's parsers (onnx, ORT, Netron) refuse messages of 2 GiB and more;
+// such models need external data, which the writer does not produce.
+constexpr uint64_t kMaxProtoBytes = (uint64_t{1} << 31) - 1;
+
+Result<WireWriter> checked_model_proto(const Model& model, Scratch& scratch) {
+  Result<WireWriter> w = model_proto(model, scratch);
+  if (!w.ok()) return w.status().with_context(model.display_name());
+  if (w->size() > kMaxProtoBytes) {
+    return unsupported(model.display_name() + ": the model would take " + std::to_string(w->size()) +
+                       " bytes, over protobuf's 2 GiB limit (writing external data is not supported)");
+  }
+  return w;
+}
+
 }  // namespace
 
 Result<std::string> serialize_onnx_model(const Model& model) {
   Scratch scratch;
-  Result<WireWriter> w = model_proto(model, scratch);
-  if (!w.ok()) return w.status().with_context(model.display_name());
-  return w->to_string();
+  FS_ASSIGN_OR_RETURN(WireWriter w, checked_model_proto(model, scratch));
+  return w.to_string();
 }
 
 Status save_onnx_model(const Model& model, const std::string& path) {
   Scratch scratch;
-  Result<WireWriter> w = model_proto(model, scratch);
-  if (!w.ok()) return w.status().with_context(model.display_name());
+  Result<WireWriter> w = checked_model_proto(model, scratch);
+  if (!w.ok()) return w.status();
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) return invalid_argument(path + ": cannot open for writing: " + std::strerror(errno));
   const bool written = w->write_to(f);

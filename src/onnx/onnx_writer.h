@@ -18,7 +18,9 @@
 //                string, tensor, floats, ints, strings)
 // Subgraph attributes (If, Loop, Scan bodies) are not kept by the reader,
 // so a model with one cannot be written: the error names the node. String
-// tensors cannot be loaded either, so none reach the writer.
+// tensors cannot be loaded either, so none reach the writer. Everything is
+// inline: a model of 2 GiB or more (protobuf's limit) is refused, as
+// external data is not written.
 //
 // The result opens in Netron, passes onnx.checker.check_model for models
 // of ONNX ops (tests/onnx/onnx_writer_check.py) and loads back with

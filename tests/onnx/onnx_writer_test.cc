@@ -242,7 +242,7 @@ TEST(OnnxWriter, ValueInfoCarriesIntermediateTypes) {
   EXPECT_EQ(v.shape, Shape({2, 3}));
 }
 
-TEST(OnnxWriter, SubgraphAttributeAndBadPathAreErrors) {
+TEST(OnnxWriter, SubgraphAttributeDroppedWeightAndBadPathAreErrors) {
   TestModel t(17);
   ValueId x = t.input("x", DType::kF32, {2});
   Attribute g;
@@ -253,6 +253,14 @@ TEST(OnnxWriter, SubgraphAttributeAndBadPathAreErrors) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("'branch'"), std::string::npos) << r.status().message();
   EXPECT_NE(r.status().message().find("then_branch"), std::string::npos) << r.status().message();
+
+  // A weight without data (what a compiled session keeps of a packed one).
+  TestModel dropped;
+  ValueId w = dropped.constant("w", Tensor::wrap(DType::kF32, Shape{2, 2}, nullptr, nullptr));
+  dropped.output(dropped.node("MatMul", "mm", {dropped.input("x", DType::kF32, {2, 2}), w}));
+  Result<std::string> d = serialize_onnx_model(*dropped.build());
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("initializer 'w' holds no data"), std::string::npos) << d.status().message();
 
   TestModel ok;
   ok.output(ok.node("Relu", "r", {ok.input("x", DType::kF32, {2})}));
