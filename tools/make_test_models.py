@@ -539,6 +539,54 @@ def m_resnet_block():
         "Reshape flatten, Identity, Gemm. Every graph pass (src/passes/) fires on it. Opset 17.")
 
 
+def m_layer_norm_decomposed():
+    # What torch exports below opset 17 and tf2onnx writes for Keras: LayerNorm
+    # spelled out (passes/fuse_layer_norm.cc), followed by a Transpose pair
+    # and a Reshape chain (passes/eliminate_transpose.cc, eliminate_reshape.cc).
+    n = oh.make_node
+    d = 16
+    inits = [init("W", randn(d, d, scale=d ** -0.5)),
+             init("two", np.float32(2.0)), init("eps", np.float32(1e-5)), init("eps_tf", np.float32(1e-3)),
+             init("gamma1", uniform(0.5, 1.5, d)), init("beta1", randn(d, scale=0.1)),
+             init("gamma2", uniform(0.5, 1.5, d)), init("beta2", randn(d, scale=0.1)),
+             const_i64("shape_rows", [10, d]), const_i64("shape_split", [0, 4, -1])]
+    nodes = [
+        n("MatMul", ["x", "W"], ["h"], name="proj"), n("Add", ["h", "x"], ["res"], name="residual"),
+        # torch (opset 13): Pow and Div, gamma and beta
+        n("ReduceMean", ["res"], ["ln1_mean"], name="ln1_mean", axes=[-1]),
+        n("Sub", ["res", "ln1_mean"], ["ln1_d"], name="ln1_sub"),
+        n("Pow", ["ln1_d", "two"], ["ln1_sq"], name="ln1_pow"),
+        n("ReduceMean", ["ln1_sq"], ["ln1_var"], name="ln1_var", axes=[-1]),
+        n("Add", ["ln1_var", "eps"], ["ln1_var_eps"], name="ln1_add_eps"),
+        n("Sqrt", ["ln1_var_eps"], ["ln1_std"], name="ln1_sqrt"),
+        n("Div", ["ln1_d", "ln1_std"], ["ln1_norm"], name="ln1_div"),
+        n("Mul", ["ln1_norm", "gamma1"], ["ln1_scaled"], name="ln1_gamma"),
+        n("Add", ["ln1_scaled", "beta1"], ["ln1"], name="ln1_beta"),
+        # Keras (tf2onnx): Mul(d, d), Reciprocal then Mul
+        n("ReduceMean", ["ln1"], ["ln2_mean"], name="ln2_mean", axes=[2]),
+        n("Sub", ["ln1", "ln2_mean"], ["ln2_d"], name="ln2_sub"),
+        n("Mul", ["ln2_d", "ln2_d"], ["ln2_sq"], name="ln2_square"),
+        n("ReduceMean", ["ln2_sq"], ["ln2_var"], name="ln2_var", axes=[2]),
+        n("Add", ["eps_tf", "ln2_var"], ["ln2_var_eps"], name="ln2_add_eps"),
+        n("Sqrt", ["ln2_var_eps"], ["ln2_std"], name="ln2_sqrt"),
+        n("Reciprocal", ["ln2_std"], ["ln2_inv"], name="ln2_reciprocal"),
+        n("Mul", ["ln2_inv", "ln2_d"], ["ln2_norm"], name="ln2_mul"),
+        n("Mul", ["gamma2", "ln2_norm"], ["ln2_scaled"], name="ln2_gamma"),
+        n("Add", ["ln2_scaled", "beta2"], ["ln2"], name="ln2_beta"),
+        # a layout round trip, then a Reshape chain whose 0 copies dim 0 of [10, 16] (not x's 2)
+        n("Transpose", ["ln2"], ["t1"], name="to_channels_first", perm=[0, 2, 1]),
+        n("Transpose", ["t1"], ["t2"], name="to_channels_last", perm=[0, 2, 1]),
+        n("Reshape", ["t2", "shape_rows"], ["rows"], name="to_rows"),
+        n("Reshape", ["rows", "shape_split"], ["y"], name="to_blocks"),
+    ]
+    m = model(nodes, [vi("x", TP.FLOAT, [2, 5, d])], [vi("y", TP.FLOAT, [10, 4, 4])], inits, opset=13)
+    add("layer_norm_decomposed", m, {"x": randn(2, 5, d)},
+        "Two decomposed LayerNorms over the last dim (opset 13, so FastServe fuses them into "
+        "fastserve.FusedLayerNorm): torch's ReduceMean-Sub-Pow-ReduceMean-Add-Sqrt-Div-Mul-Add and "
+        "Keras's Mul(d,d) / Reciprocal-Mul form with eps first and gamma first; then a Transpose "
+        "pair that cancels and Reshape [10,16] -> [0,4,-1] (the 0 copies dim 0 of [10,16], not of x).")
+
+
 # ---------------------------------------------------------------- run & write
 def make_session(path, level):
     so = ort.SessionOptions()
@@ -560,7 +608,8 @@ def reference_outputs(m, path, feeds):
 def main():
     for fn in [m_init_raw_data, m_init_typed_fields, m_init_external_data, m_dims_symbolic_static,
                m_opset_variants, m_invalid, m_cast_chain, m_shape_arith, m_ops_conv_pool,
-               m_ops_gemm_matmul, m_ops_elementwise, m_ops_softmax_shape, m_resnet_block]:
+               m_ops_gemm_matmul, m_ops_elementwise, m_ops_softmax_shape, m_resnet_block,
+               m_layer_norm_decomposed]:
         fn()
 
     os.makedirs(MODEL_DIR, exist_ok=True)

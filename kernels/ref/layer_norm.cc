@@ -1,5 +1,5 @@
 // layer_norm_f32__ref, rms_norm_f32__ref: reference LayerNormalization
-// (opset 17) and RMSNormalization (opset 23), FP32. x is viewed as
+// (opset 17; also fastserve.FusedLayerNorm) and RMSNormalization (opset 23), FP32. x is viewed as
 // [outer, inner] with inner = prod(dims[axis:]); each row is normalized with
 // double statistics; scale and bias broadcast numpy-style to x.
 #include <cmath>
@@ -139,6 +139,9 @@ Status run_rms_norm(const KernelContext& ctx) {
 
 void register_ref_layer_norm_kernels(KernelRegistry& r) {
   r.add(KernelDesc{.name = "layer_norm_f32__ref", .op_type = "LayerNormalization", .since_version = 17,
+                   .dtype = DType::kF32, .accepts = &accepts_layer_norm, .run = &run_layer_norm});
+  // fastserve.FusedLayerNorm (passes/fuse_layer_norm.cc): LayerNormalization for older opsets.
+  r.add(KernelDesc{.name = "fused_layer_norm_f32__ref", .op_type = "FusedLayerNorm", .domain = "fastserve",
                    .dtype = DType::kF32, .accepts = &accepts_layer_norm, .run = &run_layer_norm});
   r.add(KernelDesc{.name = "rms_norm_f32__ref", .op_type = "RMSNormalization", .since_version = 23,
                    .dtype = DType::kF32, .accepts = &accepts_rms_norm, .run = &run_rms_norm});

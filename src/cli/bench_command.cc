@@ -16,6 +16,11 @@
 #include "cli/commands.h"
 #include "cli/npy_input.h"
 #include "cli/progress_bar.h"
+#include "core/cpu_features.h"
+#include "core/thread_pool.h"
+#include "onnx/onnx_writer.h"
+#include "runtime/kernel_registry.h"
+#include "runtime/optimize_model.h"
 
 namespace fastserve::cli {
 namespace {
@@ -104,11 +109,26 @@ Result<std::map<std::string, FileInput>> load_input_files(const std::map<std::st
   return files;
 }
 
+// --dump-graph: the passes of -O on a copy (sharing the weights), written
+// before the session compiles. Session::model() would not do: compile_plan
+// drops the weights its kernels packed from it.
+Status dump_graph(const Model& model, int opt_level, const std::string& path) {
+  Model copy = model;
+  ThreadPool pool(1);
+  PlanOptions plan;
+  plan.isa = host_isa();
+  FS_RETURN_IF_ERROR(optimize_model(copy, opt_level, plan, KernelRegistry::global(), pool).status());
+  return save_onnx_model(copy, path);
+}
+
 }  // namespace
 
 int run_bench(const BenchOptions& opts) {
   Result<std::shared_ptr<Model>> model = load_model(opts.model);
   if (!model.ok()) return report_error(model.status());
+  if (!opts.dump_graph.empty()) {
+    if (Status st = dump_graph(**model, opts.engine.opt_level, opts.dump_graph); !st.ok()) return report_error(st);
+  }
   const auto compile_start = Clock::now();
   // The session gets the only handle: weights it packs are then freed.
   Result<std::unique_ptr<Session>> session = create_session(std::move(*model), opts.engine);
@@ -196,12 +216,16 @@ Command add_bench_command(CLI::App& app) {
       ->check(CLI::Range(1, 1 << 30))
       ->default_val(20);
   sub->add_flag("--quiet,-q", opts->quiet, "No progress bar");
+  sub->add_option("--dump-graph", opts->dump_graph,
+                  "Write the graph after the passes of -O to FILE as an ONNX model (opens in Netron)");
   add_engine_options(*sub, opts->engine);
   // --server: load-test a running server instead (bench_server.h).
   auto server = std::make_shared<ServerBenchFlags>();
   add_server_bench_options(*sub, *server);
   return {sub, [opts, server, sub] {
             if (!server_bench_requested(*sub)) return run_bench(*opts);
+            // The server compiles its own graph; there is none here to write.
+            if (!opts->dump_graph.empty()) return report_usage_error("--dump-graph cannot be used with --server");
             return run_server_bench_command(
                 *sub, *server, SharedBenchFlags{opts->model, opts->batches, opts->duration_s, opts->json, opts->quiet});
           }};

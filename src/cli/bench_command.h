@@ -4,12 +4,15 @@
 //   fastserve bench --model M [--batch 1,8,32] [--threads N] [--max-isa ISA] [--warmup W]
 //                   [--iterations I | --duration S] [--input NAME=FILE.npy ...]
 //                   [--shape NAME=DxDx...] [--json] [--profile] [--top N] [--quiet]
+//                   [--dump-graph FILE]
 //
 // Per batch size: one first run (timed alone), W warmup runs, then I timed
 // runs or as many as fit in S seconds, each timed with steady_clock. With
 // --profile, min(runs, 50) more runs of the last batch size record each
 // node's kernel time; they come after the timed runs so the clock reads
 // around kernels never touch the latency numbers. Inputs: bench_inputs.h.
+// --dump-graph FILE first writes the graph after the passes of -O
+// (onnx/onnx_writer.h).
 #pragma once
 
 #include <cstdint>
@@ -33,6 +36,7 @@ struct BenchOptions {
   bool profile = false;
   int top = 20;
   bool quiet = false;
+  std::string dump_graph;  // write the graph after the passes as ONNX here ("" = no)
 };
 
 // Runs the benchmark and prints the report; returns the exit code.

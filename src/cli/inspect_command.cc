@@ -1,6 +1,6 @@
 // `fastserve inspect`: what a model holds and whether FastServe can run it.
 //
-//   fastserve inspect --model M [--json] [--passes] [--optimized] [-O N]
+//   fastserve inspect --model M [--json] [--passes] [--optimized] [-O N] [--dump-graph FILE]
 //
 // Prints inputs/outputs (symbolic dims by name), producer, opset imports,
 // metadata, the op histogram, parameter count and bytes (initializers), an
@@ -11,7 +11,9 @@
 // each did; --optimized shows everything above for the optimized graph,
 // plus its node list. A model every node of which has a kernel is also run
 // once on zeros (symbolic dims as 1) for the memory planner's arena size
-// beside the naive sum of its intermediates.
+// beside the naive sum of its intermediates. --dump-graph FILE writes the
+// graph after the passes of -O as an ONNX model (onnx/onnx_writer.h), to
+// open in Netron.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -23,6 +25,7 @@
 #include "core/thread_pool.h"
 #include "fastserve/session.h"
 #include "graph/flops.h"
+#include "onnx/onnx_writer.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/optimize_model.h"
 
@@ -35,6 +38,7 @@ struct InspectOptions {
   bool passes = false;     // print the pass report
   bool optimized = false;  // inspect the optimized graph, with its node list
   int opt_level = kMaxOptimizationLevel;
+  std::string dump_graph;  // write the optimized graph here ("" = no)
 };
 
 // The model after the passes of opts.opt_level, and what they did. Runs on a
@@ -286,10 +290,13 @@ int run(const InspectOptions& opts) {
   if (!model.ok()) return report_error(model.status());
   std::shared_ptr<const Model> shown = *model;
   PassReport report;
-  if (opts.passes || opts.optimized) {
+  if (opts.passes || opts.optimized || !opts.dump_graph.empty()) {
     auto optimized = optimize(**model, opts);
     if (!optimized.ok()) return report_error(optimized.status());
     report = std::move(optimized->second);
+    if (!opts.dump_graph.empty()) {
+      if (Status st = save_onnx_model(*optimized->first, opts.dump_graph); !st.ok()) return report_error(st);
+    }
     if (opts.optimized) shown = std::move(optimized->first);
   }
   const FlopsEstimate flops = estimate_flops(*shown);
@@ -314,6 +321,8 @@ Command add_inspect_command(CLI::App& app) {
   sub->add_flag("--passes", opts->passes, "Run the graph passes and show what each changed");
   sub->add_flag("--optimized", opts->optimized, "Inspect the graph after the passes, with its node list");
   add_opt_level_option(*sub, opts->opt_level);
+  sub->add_option("--dump-graph", opts->dump_graph,
+                  "Write the graph after the passes of -O to FILE as an ONNX model (opens in Netron)");
   return {sub, [opts] { return run(*opts); }};
 }
 

@@ -59,26 +59,7 @@ Status eliminate_identity(Model& model, PassContext& ctx) {
   for (size_t n = 0; n < g.nodes.size(); ++n) {
     const Node& node = g.nodes[n];
     if (!is_pass_through(g, node, uses)) continue;
-    const ValueId in = node.inputs[0];
-    const ValueId out = node.outputs[0];
-    if (!is_output[static_cast<size_t>(out)]) {
-      replace_uses(g, out, in);
-    } else {
-      // Keep the graph output's name: the input's producer writes it directly.
-      Value& in_value = g.values[static_cast<size_t>(in)];
-      const int32_t producer = in_value.producer;
-      if (producer < 0 || is_input[static_cast<size_t>(in)] || in_value.is_constant() ||
-          is_output[static_cast<size_t>(in)] || removed[static_cast<size_t>(producer)]) {
-        continue;
-      }
-      for (ValueId& o : g.nodes[static_cast<size_t>(producer)].outputs) {
-        if (o == in) o = out;
-      }
-      replace_uses(g, in, out);
-      in_value.producer = -1;
-      g.values[static_cast<size_t>(out)].producer = producer;
-    }
-    removed[n] = true;
+    if (!bypass_node(g, n, removed, is_output, is_input)) continue;
     any = true;
     ctx.note_rewrite({op_key(g.nodes[n])});
   }

@@ -59,6 +59,30 @@ void replace_uses(Graph& g, ValueId from, ValueId to) {
   }
 }
 
+bool bypass_node(Graph& g, size_t n, std::vector<bool>& removed, const std::vector<bool>& is_output,
+                 const std::vector<bool>& is_input) {
+  const ValueId in = g.nodes[n].inputs[0];
+  const ValueId out = g.nodes[n].outputs[0];
+  if (!is_output[static_cast<size_t>(out)]) {
+    replace_uses(g, out, in);
+  } else {
+    Value& in_value = g.values[static_cast<size_t>(in)];
+    const int32_t producer = in_value.producer;
+    if (producer < 0 || is_input[static_cast<size_t>(in)] || in_value.is_constant() ||
+        is_output[static_cast<size_t>(in)] || removed[static_cast<size_t>(producer)]) {
+      return false;
+    }
+    for (ValueId& o : g.nodes[static_cast<size_t>(producer)].outputs) {
+      if (o == in) o = out;
+    }
+    replace_uses(g, in, out);
+    in_value.producer = -1;
+    g.values[static_cast<size_t>(out)].producer = producer;
+  }
+  removed[n] = true;
+  return true;
+}
+
 std::string install_fused_node(Graph& g, std::vector<bool>& removed, const std::vector<size_t>& chain, size_t last,
                                Node fused) {
   for (size_t i : chain) removed[i] = i != last;

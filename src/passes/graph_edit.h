@@ -37,6 +37,17 @@ int32_t sole_consumer(const std::vector<std::vector<int32_t>>& consumers, const 
 // Makes every node input that reads `from` read `to` (graph outputs untouched).
 void replace_uses(Graph& g, ValueId from, ValueId to);
 
+// Removes node `n`, whose output 0 holds what its input 0 holds (Identity, a
+// Transpose with the identity perm, a Reshape to the same shape): readers of
+// the output read the input instead. When the output is a graph output its
+// name must survive, so the input's producer writes the output directly (and
+// the input's other readers read it); that is impossible when the input is
+// a graph input, a constant or itself a graph output: then nothing changes
+// and it returns false. Needs Value::producer current (Graph::reindex) and
+// keeps it so; flags `n` in `removed` for remove_nodes.
+bool bypass_node(Graph& g, size_t n, std::vector<bool>& removed, const std::vector<bool>& is_output,
+                 const std::vector<bool>& is_input);
+
 // A fusion's rewrite: `fused` takes the slot of chain node `last` (the one
 // that writes the chain's final output, so the order stays topological) and
 // the other chain nodes are flagged in `removed`. Returns the fused node's

@@ -27,11 +27,14 @@ constexpr int kMaxRounds = 8;
 
 constexpr Pass kPasses[] = {
     {"eliminate_identity", 1, true, &eliminate_identity},
+    {"eliminate_transpose", 1, true, &eliminate_transpose},
+    {"eliminate_reshape", 1, true, &eliminate_reshape},
     {"fold_constants", 1, true, &fold_constants},
     {"eliminate_dead_code", 1, true, &eliminate_dead_code},
     {"fold_batchnorm", 2, false, &fold_batchnorm},
     {"fuse_conv_activation", 2, false, &fuse_conv_activation},
     {"fuse_gelu", 2, false, &fuse_gelu},
+    {"fuse_layer_norm", 2, false, &fuse_layer_norm},
     {"fuse_matmul_bias", 2, false, &fuse_matmul_bias},
     {"fuse_add_activation", 2, false, &fuse_add_activation},
     {"eliminate_dead_code", 1, false, &eliminate_dead_code},

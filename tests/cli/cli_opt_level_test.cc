@@ -89,5 +89,18 @@ TEST(CliInspect, OptimizedListsTheFusedGraph) {
   EXPECT_TRUE(contains(j.out, "\"op\":\"fastserve.FusedConv\"")) << j.out;
 }
 
+TEST(CliInspect, PassesFuseTheDecomposedLayerNorm) {
+  SKIP_WITHOUT_BINARY();
+  ProcessResult r =
+      run_fastserve({"inspect", "--model", source_path("tests/data/models/layer_norm_decomposed.onnx"), "--passes"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "passes (level 3): 25 nodes -> 5 nodes")) << r.out;
+  EXPECT_TRUE(contains(r.out, "  eliminate_transpose: Transpose 2 -> Transpose 1  [1 rewrite")) << r.out;
+  EXPECT_TRUE(contains(r.out, "  eliminate_reshape: Reshape 2 -> Reshape 1; initializers 10 -> 11  [1 rewrite")) << r.out;
+  EXPECT_TRUE(contains(r.out, "  fuse_layer_norm: Add 5, Div 1, Mul 4, Pow 1, Reciprocal 1, ReduceMean 4, Sqrt 2, Sub 2"
+                              " -> Add 1, fastserve.FusedLayerNorm 2"))
+      << r.out;
+}
+
 }  // namespace
 }  // namespace fastserve::testing

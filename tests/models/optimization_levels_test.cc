@@ -1,4 +1,4 @@
-// The shipped models and the ResNet test model give the same outputs at
+// The shipped models, the ResNet and decomposed-LayerNorm test models give the same outputs at
 // -O0 and -O3, the fusions they should get fire, and weights that the passes
 // do not rewrite stay in the memory-mapped file.
 #include <gtest/gtest.h>
@@ -56,6 +56,10 @@ TEST(OptimizationLevels, ModelsAgreeAtO0AndO3AndFuse) {
       {"tests/data/models/resnet_block.onnx",
        {"resnet_block/input_0_x.npy"},
        {{"fastserve.FusedConv", 6}, {"Conv", 1}, {"GlobalAveragePool", 1}, {"Reshape", 1}, {"Gemm", 1}}},
+      // fuse_layer_norm, eliminate_transpose and eliminate_reshape all fire.
+      {"tests/data/models/layer_norm_decomposed.onnx",
+       {"layer_norm_decomposed/input_0_x.npy"},
+       {{"MatMul", 1}, {"Add", 1}, {"fastserve.FusedLayerNorm", 2}, {"Reshape", 1}}},
   };
   for (const ModelCase& c : cases) {
     SCOPED_TRACE(c.model);

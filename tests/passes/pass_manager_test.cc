@@ -59,7 +59,8 @@ TEST(PassManager, LevelOneRunsOnlyTheBasicPasses) {
   Model m = *conv_bn_relu_model();
   PassReport r = run_level(m, 1);
   for (const PassRun& run : r.runs) {
-    EXPECT_TRUE(run.name == "eliminate_identity" || run.name == "fold_constants" || run.name == "eliminate_dead_code")
+    EXPECT_TRUE(run.name == "eliminate_identity" || run.name == "eliminate_transpose" ||
+                run.name == "eliminate_reshape" || run.name == "fold_constants" || run.name == "eliminate_dead_code")
         << run.name;
   }
   EXPECT_EQ(count_op(m.graph, "Identity"), 0);
@@ -84,9 +85,10 @@ TEST(PassManager, LevelsTwoAndThreeFuseAndReportEachPass) {
     for (const PassRun& run : r.runs) {
       if (run.round == 1) names.push_back(run.name);
     }
-    EXPECT_EQ(names, (std::vector<std::string>{"eliminate_identity", "fold_constants", "eliminate_dead_code",
-                                               "fold_batchnorm", "fuse_conv_activation", "fuse_gelu", "fuse_matmul_bias",
-                                               "fuse_add_activation", "eliminate_dead_code"}));
+    EXPECT_EQ(names, (std::vector<std::string>{"eliminate_identity", "eliminate_transpose", "eliminate_reshape",
+                                               "fold_constants", "eliminate_dead_code", "fold_batchnorm",
+                                               "fuse_conv_activation", "fuse_gelu", "fuse_layer_norm",
+                                               "fuse_matmul_bias", "fuse_add_activation", "eliminate_dead_code"}));
     const PassRun* bn = nullptr;
     for (const PassRun& run : r.runs) bn = run.name == "fold_batchnorm" ? &run : bn;
     ASSERT_NE(bn, nullptr);
@@ -190,7 +192,7 @@ TEST(PassManager, TableListsEveryPassInOrderWithItsLevel) {
     EXPECT_GE(p.min_level, 1);
     EXPECT_LE(p.min_level, kMaxOptimizationLevel);
   }
-  EXPECT_EQ(names.size(), 9u);
+  EXPECT_EQ(names.size(), 12u);
   EXPECT_EQ(names.front(), "eliminate_identity");
   EXPECT_EQ(names.back(), "eliminate_dead_code");
 }

@@ -1,4 +1,5 @@
-// layer_norm_f32__{avx512,avx2,portable}: LayerNormalization (opset 17+),
+// layer_norm_f32__{avx512,avx2,portable}: LayerNormalization (opset 17+)
+// and fastserve.FusedLayerNorm (fused_layer_norm_f32__*),
 // FP32, over the last dims from `axis` with scale (and bias) of exactly
 // those dims (what every exporter writes); other broadcasts go to the
 // reference. Rows are split over the pool; each row is one call of the
@@ -120,12 +121,25 @@ KernelDesc desc(const char* name, Isa isa, int priority, RunFn fn) {
                     .required_isa = isa, .priority = priority, .accepts = &accepts, .prepare = &prepare, .run = fn};
 }
 
+// fastserve.FusedLayerNorm (passes/fuse_layer_norm.cc): the same op for
+// models older than opset 17, so the same kernels.
+KernelDesc fused_desc(const char* name, Isa isa, int priority, RunFn fn) {
+  KernelDesc d = desc(name, isa, priority, fn);
+  d.op_type = "FusedLayerNorm";
+  d.domain = "fastserve";
+  d.since_version = 1;
+  return d;
+}
+
 }  // namespace
 
 void register_cpu_layer_norm_kernels(KernelRegistry& r) {
   r.add(desc("layer_norm_f32__avx512", Isa::kAvx512, 30, &run<Isa::kAvx512>));
   r.add(desc("layer_norm_f32__avx2", Isa::kAvx2, 20, &run<Isa::kAvx2>));
   r.add(desc("layer_norm_f32__portable", Isa::kScalar, 10, &run<Isa::kScalar>));
+  r.add(fused_desc("fused_layer_norm_f32__avx512", Isa::kAvx512, 30, &run<Isa::kAvx512>));
+  r.add(fused_desc("fused_layer_norm_f32__avx2", Isa::kAvx2, 20, &run<Isa::kAvx2>));
+  r.add(fused_desc("fused_layer_norm_f32__portable", Isa::kScalar, 10, &run<Isa::kScalar>));
 }
 
 }  // namespace fastserve

@@ -5,6 +5,7 @@
 // and a broadcast scale the kernel leaves to the reference.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -51,6 +52,23 @@ TEST(LayerNormCpu, BroadcastScaleIsLeftToTheReference) {
                                   testing::random_f32({3, 8}, rng)};  // bias varies per row: not a row operand
   for (const KernelDesc* d : testing::runnable_kernels(layer_norm(-1), in)) {
     EXPECT_EQ(std::string(d->name).find("layer_norm_f32__a"), std::string::npos) << d->name;
+  }
+}
+
+// fastserve.FusedLayerNorm (what passes/fuse_layer_norm.cc makes below opset
+// 17) runs on the same kernels: each ISA's descriptor against its reference.
+TEST(LayerNormCpu, FusedLayerNormDescriptorsMatchReference) {
+  std::mt19937 rng(14);
+  const OpSpec fused{"FusedLayerNorm", 13, {attr_int("axis", 1), attr_float("epsilon", 1e-3f)}, 1, "fastserve"};
+  for (int64_t n : {1, 17, 64, 130}) {
+    SCOPED_TRACE("n=" + std::to_string(n));
+    const std::vector<Tensor> in = {testing::random_f32({5, n}, rng, -3, 3), testing::random_f32({n}, rng),
+                                    testing::random_f32({n}, rng)};
+    EXPECT_GT(testing::expect_kernels_match_reference(fused, in, 1e-5, 1e-4), 0);
+    EXPECT_GT(testing::expect_kernels_match_reference(fused, {in[0], in[1]}, 1e-5, 1e-4), 0);
+    std::vector<std::string> names;
+    for (const KernelDesc* d : testing::runnable_kernels(fused, in)) names.emplace_back(d->name);
+    EXPECT_NE(std::find(names.begin(), names.end(), "fused_layer_norm_f32__portable"), names.end());
   }
 }
 
