@@ -88,15 +88,23 @@ void run_block(const QGemmUkernel& uk, const QGemmArgs& args, const PackedA& a, 
       }
     }
   }
-  // Zero-point corrections on this block of C.
+  // Zero-point corrections on this block of C:
+  //   C -= a_zp * colsum(B)[j] + b_zp[j] * (rowsum(A)[i] - K * a_zp).
   const int32_t za = args.a_zero_point, zb = args.b_zero_point;
-  if (za == 0 && zb == 0) return;
+  if (za == 0 && zb == 0 && args.b_zero_points == nullptr) return;
   const int64_t r1 = std::min(args.m, ip1 * kQMr), c1 = std::min(args.n, jp1 * kQNr);
-  const auto kzz = static_cast<int32_t>(args.k) * za * zb;
+  const auto k = static_cast<int32_t>(args.k);
   for (int64_t r = ip0 * kQMr; r < r1; ++r) {
     int32_t* row = args.c + r * args.ldc;
-    const int32_t rterm = zb * a.row_sums[r] - kzz;
-    for (int64_t j = jp0 * kQNr; j < c1; ++j) row[j] -= za * b.col_sums[static_cast<size_t>(j)] + rterm;
+    const int32_t shifted_sum = a.row_sums[r] - k * za;
+    if (args.b_zero_points == nullptr) {
+      const int32_t rterm = zb * shifted_sum;
+      for (int64_t j = jp0 * kQNr; j < c1; ++j) row[j] -= za * b.col_sums[static_cast<size_t>(j)] + rterm;
+    } else {
+      for (int64_t j = jp0 * kQNr; j < c1; ++j) {
+        row[j] -= za * b.col_sums[static_cast<size_t>(j)] + args.b_zero_points[j] * shifted_sum;
+      }
+    }
   }
 }
 

@@ -82,6 +82,7 @@ struct QGemmArgs {
   int64_t lda = 0;
   int32_t a_zero_point = 0;
   int32_t b_zero_point = 0;
+  const int32_t* b_zero_points = nullptr;  // per column (N), instead of b_zero_point when set
   const QPackedB* b = nullptr;
   int32_t* c = nullptr;
   int64_t ldc = 0;

@@ -84,6 +84,42 @@ TEST(QGemm, ExactAgainstAnInt64LoopOnTailsBlocksZeroPointsAndThreads) {
   }
 }
 
+TEST(QGemm, PerColumnBZeroPoints) {
+  std::mt19937 rng(8);
+  std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127);
+  const int64_t m = 17, n = 45, k = 70;
+  std::vector<uint8_t> a(static_cast<size_t>(m * k));
+  std::vector<int8_t> b(static_cast<size_t>(k * n));
+  std::vector<int32_t> zb(static_cast<size_t>(n));
+  for (auto& v : a) v = static_cast<uint8_t>(u8(rng));
+  for (auto& v : b) v = static_cast<int8_t>(s8(rng));
+  for (auto& v : zb) v = s8(rng) / 4;
+  const QPackedB packed = qgemm_pack_b(b.data(), k, n, n, false);
+  for (const QGemmUkernel* uk : host_ukernels()) {
+    std::vector<int32_t> c(static_cast<size_t>(m * n));
+    QGemmArgs args;
+    args.m = m;
+    args.n = n;
+    args.k = k;
+    args.a = a.data();
+    args.lda = k;
+    args.a_zero_point = 77;
+    args.b_zero_points = zb.data();
+    args.b = &packed;
+    args.c = c.data();
+    args.ldc = n;
+    qgemm_u8s8s32(*uk, args, nullptr);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        int64_t want = 0;
+        for (int64_t kk = 0; kk < k; ++kk) {
+          want += (int64_t{a[static_cast<size_t>(i * k + kk)]} - 77) * (b[static_cast<size_t>(kk * n + j)] - zb[static_cast<size_t>(j)]);
+        }
+        ASSERT_EQ(c[static_cast<size_t>(i * n + j)], want) << uk->name << " " << i << "," << j;
+      }
+  }
+}
+
 TEST(QGemm, TheHostGetsItsBestKernel) {
   const QGemmUkernel& uk = qgemm_ukernel_for_isa(host_isa());
   if (host_isa() >= Isa::kAvx512Vnni) {
