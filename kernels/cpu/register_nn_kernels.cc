@@ -16,6 +16,7 @@ void register_cpu_pool_kernels(KernelRegistry& r);            // pool/pool.cc
 void register_cpu_batchnorm_kernels(KernelRegistry& r);       // batchnorm/batchnorm.cc
 void register_cpu_matmul_integer_kernels(KernelRegistry& r);  // qgemm/matmul_integer.cc
 void register_cpu_dynamic_quantize_kernels(KernelRegistry& r);  // qgemm/dynamic_quantize.cc
+void register_cpu_dequantize_kernels(KernelRegistry& r);        // qgemm/dequantize_linear.cc
 
 void register_cpu_nn_kernels(KernelRegistry& r) {
   register_cpu_gemm_op_kernels(r);
@@ -28,6 +29,7 @@ void register_cpu_nn_kernels(KernelRegistry& r) {
   register_cpu_batchnorm_kernels(r);
   register_cpu_matmul_integer_kernels(r);
   register_cpu_dynamic_quantize_kernels(r);
+  register_cpu_dequantize_kernels(r);
 }
 
 }  // namespace fastserve

@@ -114,6 +114,26 @@ Status run_matmul_integer(const KernelContext& ctx) {
                         [&](int64_t i, int64_t, int64_t, int64_t acc) { y[i] = static_cast<int32_t>(acc); });
 }
 
+// fastserve.MatMulIntegerToFloat: MatMulInteger, then float(acc) * scale[n]
+// (+ bias[n]), in float as the unfused Cast / Mul / Add compute it.
+Status run_matmul_integer_to_float(const KernelContext& ctx) {
+  const Tensor& a = *ctx.inputs[0];
+  const Tensor& b = *ctx.inputs[1];
+  const int64_t m = a.rank() == 1 ? 1 : a.dim(a.rank() - 2), n = b.rank() == 1 ? 1 : b.dim(b.rank() - 1);
+  FS_ASSIGN_OR_RETURN(auto a_zp, per_index_values(ctx.node, optional_input(ctx, 2), m, "a_zero_point", 0.0));
+  FS_ASSIGN_OR_RETURN(auto b_zp, per_index_values(ctx.node, optional_input(ctx, 3), n, "b_zero_point", 0.0));
+  FS_ASSIGN_OR_RETURN(auto scale, per_index_values(ctx.node, optional_input(ctx, 4), n, "scale", 1.0));
+  const Tensor* bias_t = optional_input(ctx, 5);
+  FS_ASSIGN_OR_RETURN(auto bias, per_index_values(ctx.node, bias_t, n, "bias", 0.0));
+  float* y = ctx.outputs[0]->data<float>();
+  return integer_matmul(ctx.node, a, b, a_zp, b_zp, ctx.outputs[0]->shape(),
+                        [&](int64_t i, int64_t, int64_t j, int64_t acc) {
+                          const float v = static_cast<float>(static_cast<int32_t>(acc)) *
+                                          static_cast<float>(scale[static_cast<size_t>(j)]);
+                          y[i] = bias_t != nullptr ? v + static_cast<float>(bias[static_cast<size_t>(j)]) : v;
+                        });
+}
+
 Status run_qlinear_matmul(const KernelContext& ctx) {
   const Tensor& a = *ctx.inputs[0];
   const Tensor& b = *ctx.inputs[3];
@@ -229,6 +249,8 @@ bool qlinear_types(const NodeView& n) { return eight_bit(n.input_dtype(0)) && ei
 void register_ref_integer_linalg_kernels(KernelRegistry& r) {
   r.add({.name = "matmul_integer__ref", .op_type = "MatMulInteger", .since_version = 10, .dtype = DType::kUndefined,
          .accepts = matmul_integer_types, .run = run_matmul_integer});
+  r.add({.name = "matmul_integer_to_float__ref", .op_type = "MatMulIntegerToFloat", .domain = "fastserve",
+         .dtype = DType::kUndefined, .accepts = matmul_integer_types, .run = run_matmul_integer_to_float});
   r.add({.name = "qlinear_matmul__ref", .op_type = "QLinearMatMul", .since_version = 10, .dtype = DType::kUndefined,
          .accepts = qlinear_types, .run = run_qlinear_matmul});
   r.add({.name = "conv_integer__ref", .op_type = "ConvInteger", .since_version = 10, .dtype = DType::kUndefined,

@@ -83,6 +83,11 @@ Status infer_dynamic_quantize_linear(const NodeView& node, std::vector<TensorInf
   return ok_status();
 }
 
+// fastserve.MatMulIntegerToFloat: MatMul(A, B)'s shape, float32.
+Status infer_matmul_integer_to_float(const NodeView& node, std::vector<TensorInfo>& outputs) {
+  return infer_on_inputs<2>(node, {0, 1}, &infer_matmul, DType::kF32, outputs);
+}
+
 // Y int32 = (A - a_zero_point) x (B - b_zero_point), MatMul's shapes.
 Status infer_matmul_integer(const NodeView& node, std::vector<TensorInfo>& outputs) {
   return infer_on_inputs<2>(node, {0, 1}, &infer_matmul, DType::kI32, outputs);

@@ -55,6 +55,45 @@ Status prepare_matmul_integer(const NodeView& node, PrepareContext& ctx) {
   return ok_status();
 }
 
+// fastserve.MatMulIntegerToFloat: the int32 GEMM into y's own bytes (int32
+// and float are both 4 bytes), then float(acc) * scale[n] (+ bias[n]) in
+// place, row by row on the pool.
+Status run_matmul_integer_to_float(const KernelContext& ctx) {
+  const auto& st = ctx.state_as<MatMulIntegerState>();
+  const Tensor& a = *ctx.inputs[0];
+  const Tensor* a_zp = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
+  const Tensor* b_zp = ctx.inputs.size() > 3 ? ctx.inputs[3] : nullptr;
+  const Tensor* scale = ctx.inputs.size() > 4 ? ctx.inputs[4] : nullptr;
+  const Tensor* bias = ctx.inputs.size() > 5 ? ctx.inputs[5] : nullptr;
+  Tensor& y = *ctx.outputs[0];
+  const int64_t n = st.b.n;
+  if (scale == nullptr || scale->dtype() != DType::kF32 || (scale->numel() != 1 && scale->numel() != n)) {
+    return ctx.node.error(StatusCode::kInvalidArgument, "scale must be float32, a scalar or [" + std::to_string(n) + "]");
+  }
+  if (bias != nullptr && (bias->dtype() != DType::kF32 || bias->numel() != n)) {
+    return ctx.node.error(StatusCode::kInvalidArgument, "bias must be float32 [" + std::to_string(n) + "]");
+  }
+  auto* acc = static_cast<int32_t*>(y.raw_data());
+  FS_RETURN_IF_ERROR(run_integer_gemm(ctx, *st.uk, st.b, st.b_unsigned, a, a_zp, b_zp, acc));
+  const int64_t rows = y.numel() / std::max<int64_t>(n, 1);
+  const float* s = scale->data<float>();
+  const bool per_column = scale->numel() == n && n > 1;
+  const float* bd = bias != nullptr ? bias->data<float>() : nullptr;
+  float* out = y.data<float>();
+  ctx.pool->parallel_for(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      float* out_row = out + r * n;
+      for (int64_t j = 0; j < n; ++j) {
+        int32_t a_ij;  // the GEMM's int32 in this float's bytes (memcpy: no aliasing of the two types)
+        std::memcpy(&a_ij, out_row + j, sizeof a_ij);
+        const float v = static_cast<float>(a_ij) * s[per_column ? j : 0];
+        out_row[j] = bd != nullptr ? v + bd[j] : v;
+      }
+    }
+  });
+  return ok_status();
+}
+
 Status run_matmul_integer(const KernelContext& ctx) {
   const auto& st = ctx.state_as<MatMulIntegerState>();
   const Tensor& a = *ctx.inputs[0];
@@ -117,7 +156,15 @@ void register_cpu_matmul_integer_kernels(KernelRegistry& r) {
          .dtype = DType::kUndefined, .required_isa = Isa::kAvx512Vnni, .priority = 30,
          .accepts = accepts_matmul_integer, .prepare = prepare_matmul_integer<Isa::kAvx512Vnni>,
          .run = run_matmul_integer});
+  r.add({.name = "matmul_integer_to_float__vnni", .op_type = "MatMulIntegerToFloat", .domain = "fastserve",
+         .dtype = DType::kUndefined, .required_isa = Isa::kAvx512Vnni, .priority = 30,
+         .accepts = accepts_matmul_integer, .prepare = prepare_matmul_integer<Isa::kAvx512Vnni>,
+         .run = run_matmul_integer_to_float});
 #endif
+  r.add({.name = "matmul_integer_to_float__portable", .op_type = "MatMulIntegerToFloat", .domain = "fastserve",
+         .dtype = DType::kUndefined, .required_isa = Isa::kScalar, .priority = 10,
+         .accepts = accepts_matmul_integer, .prepare = prepare_matmul_integer<Isa::kScalar>,
+         .run = run_matmul_integer_to_float});
   r.add({.name = "matmul_integer__portable", .op_type = "MatMulInteger", .since_version = 10,
          .dtype = DType::kUndefined, .required_isa = Isa::kScalar, .priority = 10,
          .accepts = accepts_matmul_integer, .prepare = prepare_matmul_integer<Isa::kScalar>,

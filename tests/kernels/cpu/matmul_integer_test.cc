@@ -93,3 +93,26 @@ TEST(DynamicQuantizeCpu, BitIdenticalToTheReference) {
 
 }  // namespace
 }  // namespace fastserve
+
+namespace fastserve {
+namespace {
+
+// The per-tensor 8-bit DequantizeLinear kernels against the reference, bit-identical.
+TEST(DequantizeLinearCpu, PerTensorEightBitMatchesTheReference) {
+  std::mt19937 rng(13);
+  for (DType t : {DType::kU8, DType::kI8}) {
+    for (int64_t n : {1, 17, 70000}) {
+      SCOPED_TRACE(std::string(dtype_name(t)) + " " + std::to_string(n));
+      Tensor x = random_bytes(t, Shape{n}, rng);
+      Tensor zp = zero_point(t, {t == DType::kU8 ? 129 : -3}, false);
+      const std::vector<Tensor> in = {x, Tensor::scalar<float>(0.0173f), zp};
+      EXPECT_GE(testing::expect_kernels_match_reference(testing::OpSpec{"DequantizeLinear", 13}, in, 0, 0), 1);
+      const std::vector<Tensor> no_zp = {x, Tensor::scalar<float>(0.5f)};
+      EXPECT_GE(testing::expect_kernels_match_reference(testing::OpSpec{"DequantizeLinear", 13}, no_zp, 0, 0), 1);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace fastserve
+
