@@ -1,5 +1,5 @@
 # Per-file ISA flags. The binary is baseline x86-64: only microkernel files
-# named *_avx2.cc, *_avx512.cc, *_vnni.cc get wider instruction sets, and the
+# named *_avx2.cc, *_avx512.cc, *_vnni.cc, *_amx.cc get wider instruction sets, and the
 # registry picks among them at run time from CPUID (src/core/cpu_features.h).
 set(FASTSERVE_X86 OFF)
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
@@ -11,13 +11,16 @@ set(FASTSERVE_FLAGS_AVX2 "-mavx2 -mfma -mf16c")
 # positives at -O2 (GCC bug 105593); they would break -Werror builds.
 set(FASTSERVE_FLAGS_AVX512 "-mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512dq -mavx512vl -Wno-uninitialized -Wno-maybe-uninitialized")
 set(FASTSERVE_FLAGS_VNNI "${FASTSERVE_FLAGS_AVX512} -mavx512vnni")
+set(FASTSERVE_FLAGS_AMX "${FASTSERVE_FLAGS_VNNI} -mamx-tile -mamx-int8")
 
 function(fastserve_apply_isa_flags sources)
   foreach(src IN LISTS sources)
     if(NOT FASTSERVE_X86)
-      if(src MATCHES "_(avx2|avx512|vnni)\\.cc$")
+      if(src MATCHES "_(avx2|avx512|vnni|amx)\\.cc$")
         set_source_files_properties(${src} PROPERTIES HEADER_FILE_ONLY ON)
       endif()
+    elseif(src MATCHES "_amx\\.cc$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_FLAGS "${FASTSERVE_FLAGS_AMX}")
     elseif(src MATCHES "_vnni\\.cc$")
       set_source_files_properties(${src} PROPERTIES COMPILE_FLAGS "${FASTSERVE_FLAGS_VNNI}")
     elseif(src MATCHES "_avx512\\.cc$")

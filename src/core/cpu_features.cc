@@ -41,10 +41,12 @@ CpuFeatures detect() {
   const bool cpu_avx = bit(ecx, 28);
   const bool cpu_fma = bit(ecx, 12);
   const bool cpu_f16c = bit(ecx, 29);
+  bool os_amx = false;
   if (osxsave) {
     const uint64_t xcr0 = read_xcr0();
     f.os_avx = (xcr0 & 0x6) == 0x6;
     f.os_avx512 = f.os_avx && (xcr0 & 0xe0) == 0xe0;
+    os_amx = (xcr0 & 0x60000) == 0x60000;
   }
   if (!f.os_avx || !cpu_avx) return f;  // nothing wider than SSE is usable
   f.fma = cpu_fma;
@@ -59,6 +61,7 @@ CpuFeatures detect() {
       f.avx512bw = bit(ebx, 30);
       f.avx512vl = bit(ebx, 31);
       f.avx512vnni = bit(ecx, 11);
+      f.amx_int8 = os_amx && bit(edx, 24) && bit(edx, 25);  // AMX-TILE and AMX-INT8
     }
     // Leaf 7 subleaf 1 exists when leaf 7 subleaf 0 EAX (max subleaf) >= 1.
     const unsigned max_subleaf = eax;

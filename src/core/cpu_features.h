@@ -27,6 +27,11 @@ struct CpuFeatures {
   bool avx2 = false, fma = false, f16c = false;
   bool avx512f = false, avx512bw = false, avx512dq = false, avx512vl = false;
   bool avx512vnni = false, avxvnni = false, avx512bf16 = false;
+  // AMX tiles with the INT8 dot product, and the OS saving tile state
+  // (XCR0 bits 17-18). A process must still ask Linux for permission
+  // (arch_prctl ARCH_REQ_XCOMP_PERM) before its first tile instruction:
+  // kernels/cpu/qgemm/qgemm_amx.cc does.
+  bool amx_int8 = false;
   bool os_avx = false, os_avx512 = false;  // XGETBV says the OS saves the state
 };
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "fastserve/status.h"
 
@@ -20,6 +21,7 @@ constexpr int64_t kKcGroups = 256;
 constexpr int64_t kMcPanels = 32;
 // Below this many multiply-adds one thread does it all.
 constexpr int64_t kMinParallelMacs = int64_t{1} << 18;
+constexpr int64_t kMinParallelAmxMacs = int64_t{1} << 27;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -119,6 +121,7 @@ void AlignedBytes::resize(size_t n) {
 
 const QGemmUkernel& qgemm_ukernel_for_isa(Isa isa) {
 #ifdef FASTSERVE_QGEMM_X86
+  if (isa >= Isa::kAvx512Vnni && qgemm_amx_available()) return kQGemmUkernelAmx;
   if (isa >= Isa::kAvx512Vnni) return kQGemmUkernelVnni;
 #else
   (void)isa;
@@ -160,8 +163,84 @@ QPackedB qgemm_pack_b(const int8_t* b, int64_t k, int64_t n, int64_t ldb, bool t
   return p;
 }
 
+#ifdef FASTSERVE_QGEMM_X86
+namespace {
+
+// The AMX part: rows [0, rows) (a multiple of 16) straight from A, split by
+// column panels; then the zero-point terms, as run_block applies them.
+void amx_rows(const QGemmArgs& args, int64_t rows, ThreadPool* pool) {
+  const QPackedB& b = *args.b;
+  const int threads = pool != nullptr ? pool->num_threads() : 1;
+  // AMX does 512^3 in ~0.1 ms on one core: below that much work a second
+  // thread's wake-up costs more than it saves (measured: 512^3 at 1.5 TOPS
+  // on one thread, 0.95 on two).
+  const bool parallel = threads > 1 && rows * args.n * args.k > kMinParallelAmxMacs;
+  // Columns split when there are a few panels per thread; else rows (in 16s).
+  const bool by_columns = b.n_panels >= 2 * threads;
+  const int64_t units = by_columns ? b.n_panels : rows / 16;
+  const int64_t tasks = parallel ? std::min<int64_t>(threads, units) : 1;
+  const int32_t za = args.a_zero_point, zb = args.b_zero_point;
+  const bool correct = za != 0 || zb != 0 || args.b_zero_points != nullptr;
+  // zb_j * (rowsum(A)_i - K * za), per row, computed once (not per task).
+  thread_local std::vector<int32_t> shifted_sums;
+  if (correct) {
+    shifted_sums.resize(static_cast<size_t>(rows));
+    const auto k = static_cast<int32_t>(args.k);
+    for (int64_t r = 0; r < rows; ++r) {
+      const uint8_t* src = args.a + r * args.lda;
+      int32_t sum = 0;
+      for (int64_t kk = 0; kk < args.k; ++kk) sum += src[kk];
+      shifted_sums[static_cast<size_t>(r)] = sum - k * za;
+    }
+  }
+  const int32_t* ss = shifted_sums.data();
+  auto task = [&](int64_t t) {
+    const int64_t u0 = units * t / tasks, u1 = units * (t + 1) / tasks;
+    const int64_t jp0 = by_columns ? u0 : 0, jp1 = by_columns ? u1 : b.n_panels;
+    const int64_t r0 = by_columns ? 0 : u0 * 16, r1 = by_columns ? rows : u1 * 16;
+    qgemm_amx_rows(args.a + r0 * args.lda, args.lda, r1 - r0, b, jp0, jp1, args.c + r0 * args.ldc, args.ldc);
+    if (!correct) return;
+    const int64_t c0 = jp0 * kQNr, c1 = std::min(args.n, jp1 * kQNr);
+    const int32_t* cs = b.col_sums.data();
+    for (int64_t r = r0; r < r1; ++r) {
+      int32_t* row = args.c + r * args.ldc;
+      const int32_t s_r = ss[r];
+      if (args.b_zero_points == nullptr) {
+        const int32_t rterm = zb * s_r;
+        for (int64_t j = c0; j < c1; ++j) row[j] -= za * cs[j] + rterm;
+      } else {
+        for (int64_t j = c0; j < c1; ++j) row[j] -= za * cs[j] + args.b_zero_points[j] * s_r;
+      }
+    }
+  };
+  if (tasks <= 1) {
+    task(0);
+  } else {
+    pool->parallel_for(tasks, 1, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) task(t);
+    });
+  }
+}
+
+}  // namespace
+#endif
+
 void qgemm_u8s8s32(const QGemmUkernel& uk, const QGemmArgs& args, ThreadPool* pool) {
   if (args.m <= 0 || args.n <= 0) return;
+#ifdef FASTSERVE_QGEMM_X86
+  if (uk.amx && args.k > 0 && args.k % 64 == 0 && args.m >= 16) {
+    const int64_t rows = args.m / 16 * 16;
+    amx_rows(args, rows, pool);
+    if (rows == args.m) return;
+    // The last rows (fewer than 16) on the VNNI tile.
+    QGemmArgs rest = args;
+    rest.m = args.m - rows;
+    rest.a = args.a + rows * args.lda;
+    rest.c = args.c + rows * args.ldc;
+    qgemm_u8s8s32(kQGemmUkernelVnni, rest, pool);
+    return;
+  }
+#endif
   FS_CHECK(args.b != nullptr && args.b->k == args.k && args.b->n == args.n);
   if (args.k == 0) {
     for (int64_t r = 0; r < args.m; ++r) std::fill(args.c + r * args.ldc, args.c + r * args.ldc + args.n, 0);

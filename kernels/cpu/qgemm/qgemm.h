@@ -16,8 +16,9 @@
 //      with zeros.
 //   A: panels of kQMr = 14 rows; per panel, for each group of 4 k, the 14
 //      rows' 4 bytes: one 32-bit broadcast per row and k group.
-// Microkernels: qgemm_u8s8s32__vnni_14x32 (vpdpbusd: 28 zmm accumulators),
-// qgemm_u8s8s32__portable (plain loops). Chosen at run time
+// Microkernels: qgemm_u8s8s32__amx_32x32 (AMX tiles, where the CPU and OS
+// allow; VNNI for the row tails), qgemm_u8s8s32__vnni_14x32 (vpdpbusd: 28
+// zmm accumulators), qgemm_u8s8s32__portable (plain loops). Chosen at run time
 // (qgemm_ukernel_for_isa). AVX2 (vpmaddubsw / vpmaddwd) is not written yet:
 // AVX2-only hosts run the portable kernel.
 #pragma once
@@ -35,6 +36,8 @@ namespace fastserve {
 inline constexpr int kQMr = 14;
 inline constexpr int kQNr = 32;
 
+struct QPackedB;
+
 // One tile: C[0..mm)[0..nn) (+)= A panel x B panel over k4 groups of 4.
 // accumulate: add to C (later K blocks) instead of storing.
 using QGemmTileFn = void (*)(int64_t k4, const uint8_t* a_panel, const int8_t* b_panel, int32_t* c, int64_t ldc,
@@ -44,12 +47,22 @@ struct QGemmUkernel {
   const char* name;
   Isa isa;
   QGemmTileFn tile;
+  // AMX-INT8: rows in blocks of 16 and K a multiple of 64 go through
+  // qgemm_amx_rows (qgemm_amx.cc); `tile` (VNNI) does the rest.
+  bool amx = false;
 };
 
 extern const QGemmUkernel kQGemmUkernelPortable;  // qgemm_portable.cc
 #if defined(__x86_64__) || defined(_M_X64)
 #define FASTSERVE_QGEMM_X86 1
 extern const QGemmUkernel kQGemmUkernelVnni;  // qgemm_vnni.cc
+extern const QGemmUkernel kQGemmUkernelAmx;   // qgemm_vnni.cc (its tails) + qgemm_amx.cc
+// The CPU has AMX-INT8 and Linux granted this process the tile state.
+bool qgemm_amx_available();
+// C[rows][N] = A.B (raw bytes, no zero points) for rows a multiple of 16,
+// K a multiple of 64, column panels [jp0, jp1) of b.
+void qgemm_amx_rows(const uint8_t* a, int64_t lda, int64_t rows, const QPackedB& b, int64_t jp0, int64_t jp1,
+                    int32_t* c, int64_t ldc);
 #endif
 // The best microkernel the ISA level runs.
 const QGemmUkernel& qgemm_ukernel_for_isa(Isa isa);

@@ -69,5 +69,7 @@ void tile_vnni(int64_t k4, const uint8_t* a, const int8_t* b, int32_t* c, int64_
 
 const QGemmUkernel kQGemmUkernelVnni = {.name = "qgemm_u8s8s32__vnni_14x32", .isa = Isa::kAvx512Vnni,
                                         .tile = &tile_vnni};
+const QGemmUkernel kQGemmUkernelAmx = {.name = "qgemm_u8s8s32__amx_32x32", .isa = Isa::kAvx512Vnni,
+                                       .tile = &tile_vnni, .amx = true};
 
 }  // namespace fastserve

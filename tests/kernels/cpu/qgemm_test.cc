@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <random>
 #include <vector>
 
@@ -20,6 +21,11 @@ std::vector<const QGemmUkernel*> host_ukernels() {
   std::vector<const QGemmUkernel*> out = {&kQGemmUkernelPortable};
 #ifdef FASTSERVE_QGEMM_X86
   if (host_isa() >= Isa::kAvx512Vnni) out.push_back(&kQGemmUkernelVnni);
+  if (host_isa() >= Isa::kAvx512Vnni && qgemm_amx_available()) {
+    out.push_back(&kQGemmUkernelAmx);
+  } else {
+    std::cout << "[ SKIP ] no AMX-INT8 usable here: the AMX path is not checked\n";
+  }
 #endif
   return out;
 }
@@ -27,13 +33,15 @@ std::vector<const QGemmUkernel*> host_ukernels() {
 TEST(QGemm, ExactAgainstAnInt64LoopOnTailsBlocksZeroPointsAndThreads) {
   std::mt19937 rng(7);
   std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127);
-  const Shape3 shapes[] = {{1, 1, 1},    {3, 5, 7},      {14, 32, 4},   {15, 33, 9},
-                           {29, 70, 515}, {128, 96, 1030}, {900, 40, 24}, {2, 300, 64}};
+  // The AMX path takes K % 64 == 0 and rows in 16s: 64x..x128, 50 (3 blocks + 2 VNNI rows), 16.
+  const Shape3 shapes[] = {{1, 1, 1},      {3, 5, 7},      {14, 32, 4},  {15, 33, 9},  {29, 70, 515},
+                           {128, 96, 1030}, {900, 40, 24}, {2, 300, 64}, {64, 45, 128}, {50, 70, 192},
+                           {16, 32, 64},    {97, 130, 1024}};
   const std::pair<int32_t, int32_t> zps[] = {{0, 0}, {128, 0}, {3, -5}};
   ThreadPool pool(2);
   int seen_vnni = 0;
   for (const QGemmUkernel* uk : host_ukernels()) {
-    seen_vnni += uk->isa == Isa::kAvx512Vnni;
+    seen_vnni += uk == &kQGemmUkernelVnni;
     for (const Shape3& s : shapes) {
       for (bool trans : {false, true}) {
         for (const auto& [za, zb] : zps) {
@@ -122,7 +130,9 @@ TEST(QGemm, PerColumnBZeroPoints) {
 
 TEST(QGemm, TheHostGetsItsBestKernel) {
   const QGemmUkernel& uk = qgemm_ukernel_for_isa(host_isa());
-  if (host_isa() >= Isa::kAvx512Vnni) {
+  if (host_isa() >= Isa::kAvx512Vnni && qgemm_amx_available()) {
+    EXPECT_STREQ(uk.name, "qgemm_u8s8s32__amx_32x32");
+  } else if (host_isa() >= Isa::kAvx512Vnni) {
     EXPECT_STREQ(uk.name, "qgemm_u8s8s32__vnni_14x32");
   } else {
     EXPECT_STREQ(uk.name, "qgemm_u8s8s32__portable");
