@@ -18,6 +18,11 @@
 #include "runtime/kernel_registry.h"
 
 namespace fastserve {
+
+#ifdef FASTSERVE_QGEMM_X86
+void int32_row_to_float_avx512(float* row, int64_t n, const float* scale, bool per_column, const float* bias);
+#endif
+
 namespace {
 
 struct MatMulIntegerState {
@@ -83,6 +88,12 @@ Status run_matmul_integer_to_float(const KernelContext& ctx) {
   ctx.pool->parallel_for(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       float* out_row = out + r * n;
+#ifdef FASTSERVE_QGEMM_X86
+      if (st.uk->isa >= Isa::kAvx512Vnni) {
+        int32_row_to_float_avx512(out_row, n, s, per_column, bd);
+        continue;
+      }
+#endif
       for (int64_t j = 0; j < n; ++j) {
         int32_t a_ij;  // the GEMM's int32 in this float's bytes (memcpy: no aliasing of the two types)
         std::memcpy(&a_ij, out_row + j, sizeof a_ij);
