@@ -185,13 +185,9 @@ void amx_rows(const QGemmArgs& args, int64_t rows, ThreadPool* pool) {
   thread_local std::vector<int32_t> shifted_sums;
   if (correct) {
     shifted_sums.resize(static_cast<size_t>(rows));
+    qgemm_row_sums_vnni(args.a, args.lda, rows, args.k, shifted_sums.data());
     const auto k = static_cast<int32_t>(args.k);
-    for (int64_t r = 0; r < rows; ++r) {
-      const uint8_t* src = args.a + r * args.lda;
-      int32_t sum = 0;
-      for (int64_t kk = 0; kk < args.k; ++kk) sum += src[kk];
-      shifted_sums[static_cast<size_t>(r)] = sum - k * za;
-    }
+    for (int32_t& v : shifted_sums) v -= k * za;
   }
   const int32_t* ss = shifted_sums.data();
   auto task = [&](int64_t t) {
@@ -203,14 +199,7 @@ void amx_rows(const QGemmArgs& args, int64_t rows, ThreadPool* pool) {
     const int64_t c0 = jp0 * kQNr, c1 = std::min(args.n, jp1 * kQNr);
     const int32_t* cs = b.col_sums.data();
     for (int64_t r = r0; r < r1; ++r) {
-      int32_t* row = args.c + r * args.ldc;
-      const int32_t s_r = ss[r];
-      if (args.b_zero_points == nullptr) {
-        const int32_t rterm = zb * s_r;
-        for (int64_t j = c0; j < c1; ++j) row[j] -= za * cs[j] + rterm;
-      } else {
-        for (int64_t j = c0; j < c1; ++j) row[j] -= za * cs[j] + args.b_zero_points[j] * s_r;
-      }
+      qgemm_correct_row_avx512(args.c + r * args.ldc, c0, c1, za, cs, zb, args.b_zero_points, ss[r]);
     }
   };
   if (tasks <= 1) {

@@ -57,6 +57,11 @@ extern const QGemmUkernel kQGemmUkernelPortable;  // qgemm_portable.cc
 #define FASTSERVE_QGEMM_X86 1
 extern const QGemmUkernel kQGemmUkernelVnni;  // qgemm_vnni.cc
 extern const QGemmUkernel kQGemmUkernelAmx;   // qgemm_vnni.cc (its tails) + qgemm_amx.cc
+// Helpers for the zero-point terms (qgemm_vnni.cc): sum_k A[r][k] per row,
+// and row[j] -= za * col_sums[j] + zb_j * shifted_sum (zb_j = zb_cols[j] when set).
+void qgemm_row_sums_vnni(const uint8_t* a, int64_t lda, int64_t rows, int64_t k, int32_t* out);
+void qgemm_correct_row_avx512(int32_t* row, int64_t c0, int64_t c1, int32_t za, const int32_t* col_sums,
+                              int32_t zb, const int32_t* zb_cols, int32_t shifted_sum);
 // The CPU has AMX-INT8 and Linux granted this process the tile state.
 bool qgemm_amx_available();
 // C[rows][N] = A.B (raw bytes, no zero points) for rows a multiple of 16,

@@ -73,3 +73,38 @@ const QGemmUkernel kQGemmUkernelAmx = {.name = "qgemm_u8s8s32__amx_32x32", .isa 
                                        .tile = &tile_vnni, .amx = true};
 
 }  // namespace fastserve
+
+namespace fastserve {
+
+// Row sums of A (uint8) with vpdpbusd against a vector of ones: 64 bytes per
+// instruction. (The zero-point terms need them for every row.)
+void qgemm_row_sums_vnni(const uint8_t* a, int64_t lda, int64_t rows, int64_t k, int32_t* out) {
+  const __m512i ones = _mm512_set1_epi8(1);
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint8_t* src = a + r * lda;
+    __m512i acc = _mm512_setzero_si512();
+    int64_t kk = 0;
+    for (; kk + 64 <= k; kk += 64) acc = _mm512_dpbusd_epi32(acc, _mm512_loadu_si512(src + kk), ones);
+    if (kk < k) {
+      const __mmask64 m = (k - kk) >= 64 ? ~__mmask64{0} : ((__mmask64{1} << (k - kk)) - 1);
+      acc = _mm512_dpbusd_epi32(acc, _mm512_maskz_loadu_epi8(m, src + kk), ones);
+    }
+    out[r] = _mm512_reduce_add_epi32(acc);
+  }
+}
+
+// row[j] -= za * col_sums[j] + zb_j * shifted_sum over [c0, c1), 16 lanes at a time.
+void qgemm_correct_row_avx512(int32_t* row, int64_t c0, int64_t c1, int32_t za, const int32_t* col_sums,
+                              int32_t zb, const int32_t* zb_cols, int32_t shifted_sum) {
+  const __m512i vza = _mm512_set1_epi32(za), vss = _mm512_set1_epi32(shifted_sum);
+  const __m512i vrt = _mm512_set1_epi32(zb * shifted_sum);
+  int64_t j = c0;
+  for (; j + 16 <= c1; j += 16) {
+    __m512i term = _mm512_mullo_epi32(vza, _mm512_loadu_si512(col_sums + j));
+    term = _mm512_add_epi32(term, zb_cols != nullptr ? _mm512_mullo_epi32(_mm512_loadu_si512(zb_cols + j), vss) : vrt);
+    _mm512_storeu_si512(row + j, _mm512_sub_epi32(_mm512_loadu_si512(row + j), term));
+  }
+  for (; j < c1; ++j) row[j] -= za * col_sums[j] + (zb_cols != nullptr ? zb_cols[j] : zb) * shifted_sum;
+}
+
+}  // namespace fastserve
