@@ -50,7 +50,7 @@ int main_impl(int argc, char** argv) {
 
   std::vector<Command> commands = {add_run_command(app), add_eval_command(app), add_inspect_command(app),
                                    add_bench_command(app), add_ops_command(app),
-                                   add_serve_command(app)};
+                                   add_serve_command(app), add_quantize_command(app)};
 
   try {
     app.parse(argc, argv);
