@@ -33,6 +33,7 @@ constexpr Pass kPasses[] = {
     {"fuse_conv_activation", 2, false, &fuse_conv_activation},
     {"fuse_gelu", 2, false, &fuse_gelu},
     {"fuse_matmul_bias", 2, false, &fuse_matmul_bias},
+    {"fuse_attention", 2, false, &fuse_attention},
     {"eliminate_dead_code", 1, false, &eliminate_dead_code},
 };
 

@@ -19,7 +19,8 @@
 //   then once:
 //     4 fold_batchnorm        (level 2)  before the fusion, so Conv-BN-Relu
 //     5 fuse_conv_activation  (level 2)  becomes one FusedConv
-//     6 eliminate_dead_code   (level 1)  drops the weights the fusions replaced
+//     6 fuse_gelu, fuse_matmul_bias, fuse_attention (level 2)
+//     7 eliminate_dead_code   (level 1)  drops the weights the fusions replaced
 // Shapes are inferred before the first pass and again after each one
 // (passes match on static shapes), and the graph is verified after each
 // pass, so a pass that breaks the graph is named rather than surfacing as a
@@ -93,5 +94,6 @@ Status fold_batchnorm(Model& model, PassContext& ctx);
 Status fuse_conv_activation(Model& model, PassContext& ctx);
 Status fuse_gelu(Model& model, PassContext& ctx);
 Status fuse_matmul_bias(Model& model, PassContext& ctx);
+Status fuse_attention(Model& model, PassContext& ctx);
 
 }  // namespace fastserve

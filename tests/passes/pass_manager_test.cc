@@ -86,7 +86,7 @@ TEST(PassManager, LevelsTwoAndThreeFuseAndReportEachPass) {
     }
     EXPECT_EQ(names, (std::vector<std::string>{"eliminate_identity", "fold_constants", "eliminate_dead_code",
                                                "fold_batchnorm", "fuse_conv_activation", "fuse_gelu", "fuse_matmul_bias",
-                                               "eliminate_dead_code"}));
+                                               "fuse_attention", "eliminate_dead_code"}));
     const PassRun* bn = nullptr;
     for (const PassRun& run : r.runs) bn = run.name == "fold_batchnorm" ? &run : bn;
     ASSERT_NE(bn, nullptr);
@@ -190,7 +190,7 @@ TEST(PassManager, TableListsEveryPassInOrderWithItsLevel) {
     EXPECT_GE(p.min_level, 1);
     EXPECT_LE(p.min_level, kMaxOptimizationLevel);
   }
-  EXPECT_EQ(names.size(), 8u);
+  EXPECT_EQ(names.size(), 9u);
   EXPECT_EQ(names.front(), "eliminate_identity");
 }
 
