@@ -1,8 +1,9 @@
 // Fused scaled-dot-product attention, fastserve.Attention (graph/ops_fastserve.def),
 // one descriptor per ISA (portable, avx2, avx512).
 //
-// Work split: one task per (batch, head, block of kQBlock query rows), taken
-// by ctx.pool's threads; each task runs its GEMMs serially.
+// Work split: one task per (batch, head, block of up to 128 query rows, fewer
+// when that leaves under 2 tasks per thread), taken by ctx.pool's threads;
+// each task runs its GEMMs serially.
 // Per task, keys are walked in blocks of kKBlock with an online softmax
 // (Milakov & Gimelshein 2018; the FlashAttention schedule):
 //   S = scale * Q_blk K_blk^T            gemm_f32, K read transposed in place
@@ -32,8 +33,9 @@
 namespace fastserve {
 namespace {
 
-constexpr int64_t kQBlock = 64;   // query rows per task: one K/V block pack serves them all
-constexpr int64_t kKBlock = 256;  // keys per online-softmax step (S block: 64 KiB)
+constexpr int64_t kQBlock = 128;  // most query rows per task: one packed K block serves them all
+constexpr int64_t kQBlockMin = 32; // halved down to this while there are fewer than 2 tasks per thread
+constexpr int64_t kKBlock = 256;  // keys per online-softmax step (S block: up to 128 KiB)
 constexpr int kScratchSlot = 7;   // thread_scratch slot (gemm.h lists the others)
 
 struct AttentionPlan {
@@ -182,13 +184,18 @@ Status run_attention(const KernelContext& ctx) {
                   ctx.outputs[0]->data<float>(),
                   false};
   a.skip_causal_blocks = plan.attrs.causal && add == nullptr && keep == nullptr && plan.attrs.fill <= -1e30f;
-  const int64_t qblocks = (g.sq + kQBlock - 1) / kQBlock;
+  // Larger query blocks pack each K block for more rows; smaller ones keep
+  // every thread busy when B x H is small.
+  int64_t q_block = kQBlock;
+  auto blocks = [&](int64_t qb) { return g.batch * g.heads * ((g.sq + qb - 1) / qb); };
+  while (q_block > kQBlockMin && blocks(q_block) < 2 * ctx.pool->num_threads()) q_block /= 2;
+  const int64_t qblocks = (g.sq + q_block - 1) / q_block;
   ctx.pool->parallel_for(g.batch * g.heads * qblocks, 1, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t qb = t % qblocks;
       const int64_t bh = t / qblocks;
-      const int64_t i0 = qb * kQBlock;
-      const int64_t mq = std::min(kQBlock, g.sq - i0);
+      const int64_t i0 = qb * q_block;
+      const int64_t mq = std::min(q_block, g.sq - i0);
       AttentionArgs task = a;
       // Rows with no allowed key at all (Sk < Sq) keep every block, so they
       // see fill like the unfused graph.
