@@ -8,6 +8,7 @@ namespace fastserve {
 
 void register_cpu_gemm_op_kernels(KernelRegistry& r);         // gemm/gemm_op.cc
 void register_cpu_matmul_kernels(KernelRegistry& r);          // matmul/matmul.cc
+void register_cpu_attention_kernels(KernelRegistry& r);       // attention/attention.cc
 void register_cpu_conv_kernels(KernelRegistry& r);            // conv/conv.cc
 void register_cpu_conv_depthwise_kernels(KernelRegistry& r);  // conv/conv_depthwise.cc
 void register_cpu_conv_winograd_kernels(KernelRegistry& r);   // conv/conv_winograd.cc
@@ -21,6 +22,7 @@ void register_cpu_dequantize_kernels(KernelRegistry& r);        // qgemm/dequant
 void register_cpu_nn_kernels(KernelRegistry& r) {
   register_cpu_gemm_op_kernels(r);
   register_cpu_matmul_kernels(r);
+  register_cpu_attention_kernels(r);
   register_cpu_conv_kernels(r);
   register_cpu_conv_depthwise_kernels(r);
   register_cpu_conv_winograd_kernels(r);

@@ -70,6 +70,7 @@ void register_ref_pool_kernels(KernelRegistry& r);            // pool.cc
 void register_ref_batchnorm_kernels(KernelRegistry& r);       // batchnorm.cc
 void register_ref_gemm_kernels(KernelRegistry& r);            // gemm.cc
 void register_ref_matmul_kernels(KernelRegistry& r);          // matmul.cc
+void register_ref_attention_kernels(KernelRegistry& r);       // attention.cc
 void register_ref_resize_kernels(KernelRegistry& r);          // resize.cc
 void register_ref_einsum_kernels(KernelRegistry& r);          // einsum.cc
 void register_ref_hardmax_kernels(KernelRegistry& r);         // hardmax.cc

@@ -12,6 +12,7 @@ void register_ref_nn_kernels(KernelRegistry& r) {
   register_ref_batchnorm_kernels(r);
   register_ref_gemm_kernels(r);
   register_ref_matmul_kernels(r);
+  register_ref_attention_kernels(r);
   register_ref_layer_norm_kernels(r);
   register_ref_group_norm_kernels(r);
   register_ref_lp_norm_kernels(r);

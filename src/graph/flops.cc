@@ -72,6 +72,18 @@ int64_t count_flops(const Node& n, const NodeShapes& s) {
     return 2 * y->numel() * (*a)[a->rank() - 1] + (has_input(n, 2) ? y->numel() : 0) +
            (act != nullptr && !act->s.empty() ? y->numel() : 0);
   }
+  if (n.domain == kFastServeDomain && op == "Attention") {
+    // Q K^T and P V at 2 per multiply-add, plus Softmax's 3 per score.
+    const Shape* q = s.input(0);
+    const Shape* v = s.input(2);
+    const Shape* k = s.input(1);
+    if (!q || !k || !v || q->rank() != 4 || k->rank() != 4 || v->rank() != 4) return -1;
+    const Attribute* layout = n.attr("layout");
+    const size_t seq = layout != nullptr && layout->s == "bshd" ? 1 : 2;
+    if ((*q)[3] == 0) return 0;
+    const int64_t scores = q->numel() / (*q)[3] * (*k)[seq];
+    return scores * (2 * ((*q)[3] + (*v)[3]) + 3);
+  }
   if (!n.domain.empty()) return 0;
   if (op == "Conv" || op == "ConvTranspose") return conv_flops(n, s, op == "ConvTranspose");
   if (op == "Gemm") {

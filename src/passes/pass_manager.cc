@@ -36,6 +36,7 @@ constexpr Pass kPasses[] = {
     {"fuse_gelu", 2, false, &fuse_gelu},
     {"fuse_layer_norm", 2, false, &fuse_layer_norm},
     {"fuse_matmul_bias", 2, false, &fuse_matmul_bias},
+    {"fuse_attention", 2, false, &fuse_attention},
     {"fuse_matmul_integer_to_float", 2, false, &fuse_matmul_integer_to_float},
     {"fuse_add_activation", 2, false, &fuse_add_activation},
     {"eliminate_dead_code", 1, false, &eliminate_dead_code},

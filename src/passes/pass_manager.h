@@ -24,9 +24,10 @@
 //     8 fuse_gelu             (level 2)  before fuse_matmul_bias, which folds Gelu in
 //     9 fuse_layer_norm       (level 2)
 //    10 fuse_matmul_bias      (level 2)
-//    11 fuse_matmul_integer_to_float (level 2)  before fuse_add_activation, so it keeps the bias Add
-//    12 fuse_add_activation   (level 2)
-//    13 eliminate_dead_code   (level 1)  drops the weights the fusions replaced
+//    11 fuse_attention        (level 2)  Q.K^T -> scale -> mask -> Softmax -> .V into fastserve.Attention
+//    12 fuse_matmul_integer_to_float (level 2)  before fuse_add_activation, so it keeps the bias Add
+//    13 fuse_add_activation   (level 2)
+//    14 eliminate_dead_code   (level 1)  drops the weights the fusions replaced
 // (kPasses in pass_manager.cc is the table itself.)
 // Shapes are inferred before the first pass and again after each one
 // (passes match on static shapes), and the graph is verified after each
@@ -106,5 +107,6 @@ Status fuse_matmul_integer_to_float(Model& model, PassContext& ctx);
 Status fuse_layer_norm(Model& model, PassContext& ctx);
 Status eliminate_transpose(Model& model, PassContext& ctx);
 Status eliminate_reshape(Model& model, PassContext& ctx);
+Status fuse_attention(Model& model, PassContext& ctx);
 
 }  // namespace fastserve
