@@ -13,37 +13,32 @@
 #include <vector>
 
 #include "graph/op_schema.h"
+#include "passes/fuser.h"
 #include "passes/graph_edit.h"
 #include "passes/match_activation.h"
 #include "passes/pass_manager.h"
 
 namespace fastserve {
 
-Status fuse_add_activation(Model& model, PassContext& ctx) {
-  auto imported = model.opsets.find(std::string(kFastServeDomain));
-  if (imported != model.opsets.end() && imported->second != kFusedOpsetVersion) return ok_status();
-  Graph& g = model.graph;
-  const std::vector<std::vector<int32_t>> consumers = consumers_of(g);
-  const std::vector<bool> is_output = graph_output_flags(g);
-  std::vector<bool> removed(g.nodes.size(), false);
-  bool any = false;
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    const Node& add = g.nodes[i];
-    if (removed[i] || !is_default_domain(add) || add.op_type != "Add" || add.inputs.size() != 2 ||
-        add.outputs.size() != 1) {
-      continue;
-    }
-    bool f32 = true;
+namespace {
+
+class AddActivationFuser : public Fuser {
+ public:
+  using Fuser::Fuser;
+
+ private:
+  void try_fuse(size_t i) override {
+    const Node& add = g_.nodes[i];
+    if (!is_default_domain(add) || add.op_type != "Add" || add.inputs.size() != 2 || add.outputs.size() != 1) return;
     for (ValueId id : {add.inputs[0], add.inputs[1], add.outputs[0]}) {
-      f32 = f32 && id != kNoValue && g.values[static_cast<size_t>(id)].dtype == DType::kF32;
+      if (id == kNoValue || value(id).dtype != DType::kF32) return;
     }
-    if (!f32) continue;
-    const int32_t r = sole_consumer(consumers, is_output, add.outputs[0]);
-    if (r < 0 || removed[static_cast<size_t>(r)]) continue;
-    const Node& act_node = g.nodes[static_cast<size_t>(r)];
-    if (act_node.inputs.empty() || act_node.inputs[0] != add.outputs[0] || act_node.outputs.size() != 1) continue;
-    const std::optional<ActivationAttrs> act = match_fused_activation(model, act_node, /*allow_gelu=*/true);
-    if (!act) continue;
+    const int32_t r = reader_of(add.outputs[0]);
+    if (r < 0) return;
+    const Node& act_node = g_.nodes[static_cast<size_t>(r)];
+    if (act_node.inputs.empty() || act_node.inputs[0] != add.outputs[0] || act_node.outputs.size() != 1) return;
+    const std::optional<ActivationAttrs> act = match_fused_activation(model_, act_node, /*allow_gelu=*/true);
+    if (!act) return;
     Node fused;
     fused.name = act_node.name.empty() ? add.name : act_node.name;
     fused.op_type = "FusedAdd";
@@ -51,17 +46,12 @@ Status fuse_add_activation(Model& model, PassContext& ctx) {
     fused.inputs = add.inputs;
     fused.outputs = act_node.outputs;
     add_activation_attributes(fused, *act);
-    const std::vector<std::string> ops = {op_key(add), op_key(act_node),
-                                          install_fused_node(g, removed, {i, static_cast<size_t>(r)},
-                                                             static_cast<size_t>(r), std::move(fused))};
-    any = true;
-    ctx.note_rewrite(ops);
+    install({op_key(add), op_key(act_node)}, {i, static_cast<size_t>(r)}, static_cast<size_t>(r), std::move(fused));
   }
-  if (any) {
-    model.opsets[std::string(kFastServeDomain)] = kFusedOpsetVersion;
-    remove_nodes(g, removed);
-  }
-  return ok_status();
-}
+};
+
+}  // namespace
+
+Status fuse_add_activation(Model& model, PassContext& ctx) { return AddActivationFuser(model, ctx).run(); }
 
 }  // namespace fastserve

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "graph/op_schema.h"
+#include "passes/fuser.h"
 #include "passes/graph_edit.h"
 #include "passes/match_activation.h"
 #include "passes/pass_manager.h"
@@ -40,33 +41,11 @@ struct AttentionMatch {
   ValueId scores = kNoValue;  // MatMul(Q, Kt)'s output
 };
 
-class AttentionFuser {
+class AttentionFuser : public Fuser {
  public:
-  AttentionFuser(Model& model, PassContext& ctx)
-      : model_(model), g_(model.graph), ctx_(ctx), consumers_(consumers_of(g_)),
-        is_output_(graph_output_flags(g_)), removed_(g_.nodes.size(), false) {}
-
-  Status run() {
-    auto imported = model_.opsets.find(std::string(kFastServeDomain));
-    if (imported != model_.opsets.end() && imported->second != kFusedOpsetVersion) return ok_status();
-    for (size_t n = 0; n < g_.nodes.size(); ++n) {
-      if (!removed_[n]) try_fuse(n);
-    }
-    if (any_) {
-      model_.opsets[std::string(kFastServeDomain)] = kFusedOpsetVersion;
-      remove_nodes(g_, removed_);
-    }
-    return ok_status();
-  }
+  using Fuser::Fuser;
 
  private:
-  const Value& value(ValueId id) const { return g_.values[static_cast<size_t>(id)]; }
-
-  int32_t reader_of(ValueId id) const {
-    const int32_t r = sole_consumer(consumers_, is_output_, id);
-    return r >= 0 && !removed_[static_cast<size_t>(r)] ? r : -1;
-  }
-
   // The node writing `id` when `id` is its only output and one node alone
   // reads it; -1 otherwise.
   int32_t sole_producer(ValueId id) const {
@@ -168,7 +147,7 @@ class AttentionFuser {
     return a != nullptr && a->ints == perm;
   }
 
-  void try_fuse(size_t i) {
+  void try_fuse(size_t i) override {
     const Node& sm = g_.nodes[i];
     if (!is_op(static_cast<int32_t>(i), "Softmax", 1) || !is_f32_rank4(sm.inputs[0])) return;
     const Attribute* axis_attr = sm.attr("axis");
@@ -265,18 +244,8 @@ class AttentionFuser {
     layout.kind = Attribute::Kind::kString;
     layout.s = k_bshd ? "bshd" : "bhsd";
     fused.attributes.push_back(layout);
-    m.ops.push_back(install_fused_node(g_, removed_, m.chain, last, std::move(fused)));
-    any_ = true;
-    ctx_.note_rewrite(m.ops);
+    install(std::move(m.ops), m.chain, last, std::move(fused));
   }
-
-  Model& model_;
-  Graph& g_;
-  PassContext& ctx_;
-  std::vector<std::vector<int32_t>> consumers_;
-  std::vector<bool> is_output_;
-  std::vector<bool> removed_;
-  bool any_ = false;
 };
 
 }  // namespace

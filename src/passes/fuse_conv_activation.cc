@@ -25,6 +25,7 @@
 
 #include "graph/fused_activation.h"
 #include "graph/op_schema.h"
+#include "passes/fuser.h"
 #include "passes/graph_edit.h"
 #include "passes/match_activation.h"
 #include "passes/pass_manager.h"
@@ -50,36 +51,11 @@ bool same_shape_up_to_batch(const Value& a, const Value& b) {
   return true;
 }
 
-class ConvFuser {
+class ConvFuser : public Fuser {
  public:
-  ConvFuser(Model& model, PassContext& ctx)
-      : model_(model), g_(model.graph), ctx_(ctx), consumers_(consumers_of(g_)),
-        is_output_(graph_output_flags(g_)), removed_(g_.nodes.size(), false) {}
-
-  Status run() {
-    auto imported = model_.opsets.find(std::string(kFastServeDomain));
-    if (imported != model_.opsets.end() && imported->second != kFusedOpsetVersion) {
-      return ok_status();  // a fastserve opset we do not know: leave the model as it is
-    }
-    for (size_t n = 0; n < g_.nodes.size(); ++n) {
-      if (!removed_[n]) try_fuse(n);
-    }
-    if (any_) {
-      model_.opsets[std::string(kFastServeDomain)] = kFusedOpsetVersion;
-      remove_nodes(g_, removed_);
-    }
-    return ok_status();
-  }
+  using Fuser::Fuser;
 
  private:
-  const Value& value(ValueId id) const { return g_.values[static_cast<size_t>(id)]; }
-
-  // The live node that alone reads `id`, or -1.
-  int32_t reader_of(ValueId id) const {
-    const int32_t r = sole_consumer(consumers_, is_output_, id);
-    return r >= 0 && !removed_[static_cast<size_t>(r)] ? r : -1;
-  }
-
   // The Add's other operand when `add` adds `cur` to a value of cur's exact
   // static shape; kNoValue otherwise.
   ValueId residual_operand(const Node& add, ValueId cur) const {
@@ -94,7 +70,7 @@ class ConvFuser {
     return other;
   }
 
-  void try_fuse(size_t n) {
+  void try_fuse(size_t n) override {
     const Node& conv = g_.nodes[n];
     if (!is_default_domain(conv) || conv.op_type != "Conv" || conv.outputs.size() != 1 || conv.inputs.size() < 2 ||
         !is_f32(value(conv.outputs[0]))) {
@@ -137,18 +113,8 @@ class ConvFuser {
     fused.outputs = {cur};
     fused.attributes = conv.attributes;
     if (act) add_activation_attributes(fused, *act);
-    ops.push_back(install_fused_node(g_, removed_, chain, last, std::move(fused)));
-    any_ = true;
-    ctx_.note_rewrite(ops);
+    install(std::move(ops), chain, last, std::move(fused));
   }
-
-  Model& model_;
-  Graph& g_;
-  PassContext& ctx_;
-  std::vector<std::vector<int32_t>> consumers_;
-  std::vector<bool> is_output_;
-  std::vector<bool> removed_;
-  bool any_ = false;
 };
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "graph/op_schema.h"
+#include "passes/fuser.h"
 #include "passes/graph_edit.h"
 #include "passes/match_activation.h"
 #include "passes/pass_manager.h"
@@ -27,33 +28,11 @@
 namespace fastserve {
 namespace {
 
-class MatMulFuser {
+class MatMulFuser : public Fuser {
  public:
-  MatMulFuser(Model& model, PassContext& ctx)
-      : model_(model), g_(model.graph), ctx_(ctx), consumers_(consumers_of(g_)),
-        is_output_(graph_output_flags(g_)), removed_(g_.nodes.size(), false) {}
-
-  Status run() {
-    auto imported = model_.opsets.find(std::string(kFastServeDomain));
-    if (imported != model_.opsets.end() && imported->second != kFusedOpsetVersion) return ok_status();
-    for (size_t n = 0; n < g_.nodes.size(); ++n) {
-      if (!removed_[n]) try_fuse(n);
-    }
-    if (any_) {
-      model_.opsets[std::string(kFastServeDomain)] = kFusedOpsetVersion;
-      remove_nodes(g_, removed_);
-    }
-    return ok_status();
-  }
+  using Fuser::Fuser;
 
  private:
-  const Value& value(ValueId id) const { return g_.values[static_cast<size_t>(id)]; }
-
-  int32_t reader_of(ValueId id) const {
-    const int32_t r = sole_consumer(consumers_, is_output_, id);
-    return r >= 0 && !removed_[static_cast<size_t>(r)] ? r : -1;
-  }
-
   // The bias constant when `add` adds one value per column to `cur`, else null.
   const Tensor* bias_operand(const Node& add, ValueId cur, int64_t n) const {
     if (!is_default_domain(add) || add.op_type != "Add" || add.inputs.size() != 2 || add.outputs.size() != 1) {
@@ -67,7 +46,7 @@ class MatMulFuser {
     return t;
   }
 
-  void try_fuse(size_t i) {
+  void try_fuse(size_t i) override {
     const Node& mm = g_.nodes[i];
     if (!is_default_domain(mm) || mm.op_type != "MatMul" || mm.inputs.size() != 2 || mm.outputs.size() != 1) return;
     const Value& a = value(mm.inputs[0]);
@@ -121,18 +100,8 @@ class MatMulFuser {
     }
     fused.outputs = {cur};
     if (act) add_activation_attributes(fused, *act);
-    ops.push_back(install_fused_node(g_, removed_, chain, last, std::move(fused)));
-    any_ = true;
-    ctx_.note_rewrite(ops);
+    install(std::move(ops), chain, last, std::move(fused));
   }
-
-  Model& model_;
-  Graph& g_;
-  PassContext& ctx_;
-  std::vector<std::vector<int32_t>> consumers_;
-  std::vector<bool> is_output_;
-  std::vector<bool> removed_;
-  bool any_ = false;
 };
 
 }  // namespace

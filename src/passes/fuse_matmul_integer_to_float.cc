@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "graph/op_schema.h"
+#include "passes/fuser.h"
 #include "passes/graph_edit.h"
 #include "passes/match_activation.h"
 #include "passes/pass_manager.h"
@@ -24,31 +25,15 @@
 namespace fastserve {
 namespace {
 
-class IntegerToFloatFuser {
+class IntegerToFloatFuser : public Fuser {
  public:
-  IntegerToFloatFuser(Model& model, PassContext& ctx)
-      : model_(model), g_(model.graph), ctx_(ctx), consumers_(consumers_of(g_)), is_output_(graph_output_flags(g_)),
-        removed_(g_.nodes.size(), false) {}
-
-  Status run() {
-    auto imported = model_.opsets.find(std::string(kFastServeDomain));
-    if (imported != model_.opsets.end() && imported->second != kFusedOpsetVersion) return ok_status();
-    for (size_t i = 0; i < g_.nodes.size(); ++i) {
-      if (!removed_[i]) try_fuse(i);
-    }
-    if (any_) {
-      model_.opsets[std::string(kFastServeDomain)] = kFusedOpsetVersion;
-      remove_nodes(g_, removed_);
-    }
-    return ok_status();
-  }
+  using Fuser::Fuser;
 
  private:
-  const Value& value(ValueId id) const { return g_.values[static_cast<size_t>(id)]; }
-
+  // reader_of as a node (and its index), or null.
   const Node* reader(ValueId id, size_t* index) const {
-    const int32_t r = sole_consumer(consumers_, is_output_, id);
-    if (r < 0 || removed_[static_cast<size_t>(r)]) return nullptr;
+    const int32_t r = reader_of(id);
+    if (r < 0) return nullptr;
     *index = static_cast<size_t>(r);
     return &g_.nodes[static_cast<size_t>(r)];
   }
@@ -70,7 +55,7 @@ class IntegerToFloatFuser {
     return v.shape.is_static() && count == n && v.shape[v.shape.rank() - 1] == n;
   }
 
-  void try_fuse(size_t i) {
+  void try_fuse(size_t i) override {
     const Node& mm = g_.nodes[i];
     if (!is_default_domain(mm) || mm.op_type != "MatMulInteger" || mm.outputs.size() != 1) return;
     const Tensor* b = constant_input(g_, mm, 1);
@@ -108,18 +93,8 @@ class IntegerToFloatFuser {
     fused.outputs = {out};
     std::vector<std::string> ops;
     for (size_t c : chain) ops.push_back(op_key(g_.nodes[c]));
-    ops.push_back(install_fused_node(g_, removed_, chain, chain.back(), std::move(fused)));
-    any_ = true;
-    ctx_.note_rewrite(ops);
+    install(std::move(ops), chain, chain.back(), std::move(fused));
   }
-
-  Model& model_;
-  Graph& g_;
-  PassContext& ctx_;
-  std::vector<std::vector<int32_t>> consumers_;
-  std::vector<bool> is_output_;
-  std::vector<bool> removed_;
-  bool any_ = false;
 };
 
 }  // namespace

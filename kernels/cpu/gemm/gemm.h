@@ -122,7 +122,9 @@ void gemm_f32(const GemmUkernel& uk, const GemmArgs& args, ThreadPool* pool, flo
 // yet booked by the memory planner. Slots in use: 0 gemm_f32's workspace,
 // 1 the Gemm op's scaled bias, 2 the conv im2col buffer, 3-5 gemm_f32's
 // per-thread B and A blocks and gathered GEMV row, 6 the conv's padded
-// input; 0..7 are valid.
+// input, 7 the conv's folded output block and the attention kernel's score
+// block (never live in one thread at once: each is used within one op's
+// run); 0..7 are valid.
 // TODO(memory planner): replace with scratch booked at prepare().
 float* thread_scratch(size_t count, int slot = 0);
 
