@@ -1,15 +1,21 @@
 // `fastserve quantize`: writes a quantized copy of a model as standard ONNX.
 //
-//   fastserve quantize --model M --output Q.onnx [--activations dynamic]
-//                      [--per-channel | --per-tensor] [--exclude NODE,...] [--json | --quiet]
+//   fastserve quantize --model M --output Q.onnx
+//       [--activations dynamic|static|none] [--calibration DIR|fashion-mnist [--samples N]]
+//       [--method minmax|percentile|entropy] [--percentile 99.99]
+//       [--per-channel | --per-tensor] [--symmetric | --asymmetric]
+//       [--weights int8|int4] [--block 32] [--exclude NODE,...]
+//       [--mixed auto --max-accuracy-drop 0.5] [--no-bench] [--json | --quiet]
 //
+// --activations defaults to none (weight-only) with --weights int4, to
+// static when a calibration set is given, else to dynamic.
 // Dynamic INT8 (src/quant/dynamic_quantization.h): every MatMul with a
 // float32 constant matrix B becomes DynamicQuantizeLinear -> MatMulInteger
 // -> Cast -> Mul, the form ONNX Runtime's quantize_dynamic writes, so ORT
 // runs the file too. Prints per layer the weight scales and the weight's
 // SNR, the layers kept in float and why, and the initializer bytes before
-// and after. Static quantization (calibration) is not built yet: asking
-// for it is an error that says so.
+// and after. Static and weight-only quantization write QDQ form
+// (quantize_static_command.cc, src/quant/static_quantization.h).
 #include <fmt/format.h>
 
 #include <cmath>
@@ -18,19 +24,13 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/quantize_options.h"
 #include "onnx/onnx_writer.h"
 #include "quant/dynamic_quantization.h"
 
 namespace fastserve::cli {
 namespace {
 
-struct QuantizeOptions {
-  std::string model, output;
-  std::string activations = "dynamic";
-  bool per_channel = false, per_tensor = false;
-  std::vector<std::string> exclude;
-  bool json = false, quiet = false;
-};
 
 std::string mib(int64_t bytes) { return fmt::format("{:.2f} MiB", static_cast<double>(bytes) / (1024.0 * 1024.0)); }
 
@@ -65,12 +65,27 @@ void print_json(const QuantizeOptions& opts, const quant::DynamicQuantReport& r)
   fmt::print("{}\n", out);
 }
 
-int run(const QuantizeOptions& opts) {
-  if (opts.activations != "dynamic") {
-    return report_usage_error("--activations " + opts.activations +
-                              ": only dynamic quantization is built so far (static INT8 with a calibration set is not)");
-  }
+int run(QuantizeOptions opts) {
   if (opts.per_channel && opts.per_tensor) return report_usage_error("--per-channel and --per-tensor exclude each other");
+  if (opts.symmetric && opts.asymmetric) return report_usage_error("--symmetric and --asymmetric exclude each other");
+  if (opts.activations.empty()) {
+    opts.activations = opts.weights == "int4" ? "none" : (!opts.calibration.empty() ? "static" : "dynamic");
+  }
+  if (opts.weights == "int4" && opts.activations != "none") {
+    return report_usage_error("--weights int4 is weight-only: use --activations none (not " + opts.activations + ")");
+  }
+  if (opts.activations == "static" && opts.calibration.empty()) {
+    return report_usage_error("--activations static needs a calibration set: --calibration DIR|fashion-mnist");
+  }
+  if (opts.activations == "dynamic" && !opts.calibration.empty()) {
+    return report_usage_error("--activations dynamic takes its ranges at run time; drop --calibration or use static");
+  }
+  if (!opts.mixed.empty() && opts.calibration.empty()) {
+    return report_usage_error("--mixed auto measures accuracy on the calibration set: give --calibration");
+  }
+  if (opts.samples < 1) return report_usage_error("--samples must be >= 1");
+  if (opts.activations != "dynamic") return run_static_quantize(opts);
+  if (opts.weights != "int8") return report_usage_error("dynamic quantization has int8 weights only");
   Result<std::shared_ptr<Model>> model = load_model(opts.model);
   if (!model.ok()) return report_error(model.status());
   quant::DynamicQuantOptions qo;
@@ -94,11 +109,41 @@ Command add_quantize_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("quantize", "Write an INT8-quantized copy of a model as standard ONNX");
   sub->add_option("--model,-m", opts->model, "ONNX model file")->required();
   sub->add_option("--output,-o", opts->output, "Where to write the quantized model")->required();
-  sub->add_option("--activations", opts->activations, "How activations are quantized: dynamic (per run)")
-      ->default_val("dynamic");
-  sub->add_flag("--per-channel", opts->per_channel, "One weight scale per output column");
+  sub->add_option("--activations", opts->activations,
+                  "static (calibrated, QDQ), dynamic (per run, MatMuls) or none (weight-only); default: none with "
+                  "--weights int4, static with --calibration, else dynamic")
+      ->check(CLI::IsMember({"static", "dynamic", "none"}));
+  sub->add_option("--calibration", opts->calibration,
+                  "Calibration set: fashion-mnist (its training split) or a folder of .npy / image files");
+  sub->add_option("--samples", opts->samples, "Calibration samples to use")->default_val(512);
+  sub->add_option("--calibration-batch", opts->batch, "Samples per calibration run")->default_val(32)
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--method", opts->method, "Calibration: minmax, percentile or entropy")
+      ->check(CLI::IsMember({"minmax", "percentile", "entropy"}))
+      ->default_val("minmax");
+  sub->add_option("--percentile", opts->percentile, "For --method percentile: the clipping percentile of |x|")
+      ->default_val(99.99)
+      ->check(CLI::Range(1e-9, 100.0));
+  sub->add_flag("--per-channel", opts->per_channel, "One weight scale per output channel");
   sub->add_flag("--per-tensor", opts->per_tensor, "One weight scale per weight (the default)");
-  sub->add_option("--exclude", opts->exclude, "MatMul nodes to keep in float, NODE,...")->delimiter(',');
+  sub->add_flag("--symmetric", opts->symmetric, "Static: int8 activations with zero point 0");
+  sub->add_flag("--asymmetric", opts->asymmetric, "Static: uint8 activations with a zero point (the default)");
+  sub->add_option("--weights", opts->weights, "Weight type: int8, or int4 (weight-only, blockwise)")
+      ->check(CLI::IsMember({"int8", "int4"}))
+      ->default_val("int8");
+  sub->add_option("--block", opts->block, "int4: weights per scale along the reduction axis")->default_val(32)
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--exclude", opts->exclude, "Nodes to keep in float, NODE,...")->delimiter(',');
+  sub->add_option("--mixed", opts->mixed, "auto: keep the most sensitive layers in float within --max-accuracy-drop")
+      ->check(CLI::IsMember({"auto"}));
+  sub->add_option("--max-accuracy-drop", opts->max_accuracy_drop, "--mixed auto: accuracy points allowed to drop")
+      ->default_val(0.5)
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--data-dir", opts->data_dir, "Folder with the Fashion-MNIST IDX files");
+  sub->add_option("--threads,-t", opts->threads, "Threads for calibration and timing (0 = one per core)")
+      ->default_val(0)
+      ->check(CLI::NonNegativeNumber);
+  sub->add_flag("--no-bench", opts->no_bench, "Skip the float-vs-quantized timing");
   sub->add_flag("--json", opts->json, "Print the report as one JSON object");
   sub->add_flag("--quiet,-q", opts->quiet, "Print nothing on success");
   return {sub, [opts] { return run(*opts); }};

@@ -84,6 +84,19 @@ Result<PassReport> run_passes(Model& model, int level, PassContext& ctx) {
   return run_passes(model, level, ctx, kPasses);
 }
 
+Result<PassReport> run_standard_onnx_passes(Model& model, PassContext& ctx) {
+  static constexpr Pass kStandard[] = {
+      {"eliminate_identity", 1, true, &eliminate_identity},
+      {"eliminate_transpose", 1, true, &eliminate_transpose},
+      {"eliminate_reshape", 1, true, &eliminate_reshape},
+      {"fold_constants", 1, true, &fold_constants},
+      {"eliminate_dead_code", 1, true, &eliminate_dead_code},
+      {"fold_batchnorm", 2, false, &fold_batchnorm},
+      {"eliminate_dead_code", 1, false, &eliminate_dead_code},
+  };
+  return run_passes(model, 2, ctx, kStandard);
+}
+
 Result<PassReport> run_passes(Model& model, int level, PassContext& ctx, std::span<const Pass> passes) {
   const std::string display = model.display_name();
   if (level < 0 || level > kMaxOptimizationLevel) {

@@ -94,6 +94,12 @@ Result<PassReport> run_passes(Model& model, int level, PassContext& ctx);
 // between passes with passes of their own).
 Result<PassReport> run_passes(Model& model, int level, PassContext& ctx, std::span<const Pass> passes);
 
+// The passes whose result is still standard ONNX that any engine runs: the
+// level-1 group and BatchNorm folding, nothing that creates fastserve ops.
+// What `fastserve quantize` runs before it rewrites weights (as ONNX
+// Runtime's quant_pre_process does).
+Result<PassReport> run_standard_onnx_passes(Model& model, PassContext& ctx);
+
 // The passes (one file each in src/passes/).
 Status eliminate_identity(Model& model, PassContext& ctx);
 Status fold_constants(Model& model, PassContext& ctx);

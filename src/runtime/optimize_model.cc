@@ -88,4 +88,11 @@ Result<PassReport> optimize_model(Model& model, int level, const PlanOptions& op
   return run_passes(model, level, ctx);
 }
 
+Result<PassReport> simplify_model(Model& model, const PlanOptions& options, const KernelRegistry& registry,
+                                  ThreadPool& pool) {
+  PassContext ctx;
+  ctx.evaluate_node = kernel_node_evaluator(options, registry, pool);
+  return run_standard_onnx_passes(model, ctx);
+}
+
 }  // namespace fastserve

@@ -25,4 +25,8 @@ NodeEvaluator kernel_node_evaluator(const PlanOptions& options, const KernelRegi
 Result<PassReport> optimize_model(Model& model, int level, const PlanOptions& options,
                                   const KernelRegistry& registry, ThreadPool& pool);
 
+// The same with run_standard_onnx_passes: the model stays standard ONNX.
+Result<PassReport> simplify_model(Model& model, const PlanOptions& options, const KernelRegistry& registry,
+                                  ThreadPool& pool);
+
 }  // namespace fastserve
