@@ -123,6 +123,7 @@ const QGemmUkernel& qgemm_ukernel_for_isa(Isa isa) {
 #ifdef FASTSERVE_QGEMM_X86
   if (isa >= Isa::kAvx512Vnni && qgemm_amx_available()) return kQGemmUkernelAmx;
   if (isa >= Isa::kAvx512Vnni) return kQGemmUkernelVnni;
+  if (isa >= Isa::kAvx2) return cpu_features().avxvnni ? kQGemmUkernelAvxVnni : kQGemmUkernelAvx2;
 #else
   (void)isa;
 #endif

@@ -18,9 +18,10 @@
 //      rows' 4 bytes: one 32-bit broadcast per row and k group.
 // Microkernels: qgemm_u8s8s32__amx_32x32 (AMX tiles, where the CPU and OS
 // allow; VNNI for the row tails), qgemm_u8s8s32__vnni_14x32 (vpdpbusd: 28
-// zmm accumulators), qgemm_u8s8s32__portable (plain loops). Chosen at run time
-// (qgemm_ukernel_for_isa). AVX2 (vpmaddubsw / vpmaddwd) is not written yet:
-// AVX2-only hosts run the portable kernel.
+// zmm accumulators), qgemm_u8s8s32__avxvnni_14x32 (vpdpbusd on ymm, for
+// AVX2-level hosts with AVX-VNNI), qgemm_u8s8s32__avx2_14x32 (widening
+// vpmaddwd, exact), qgemm_u8s8s32__portable (plain loops). Chosen at run time
+// (qgemm_ukernel_for_isa).
 #pragma once
 
 #include <cstdint>
@@ -56,6 +57,8 @@ extern const QGemmUkernel kQGemmUkernelPortable;  // qgemm_portable.cc
 #if defined(__x86_64__) || defined(_M_X64)
 #define FASTSERVE_QGEMM_X86 1
 extern const QGemmUkernel kQGemmUkernelVnni;  // qgemm_vnni.cc
+extern const QGemmUkernel kQGemmUkernelAvxVnni;  // qgemm_avxvnni.cc
+extern const QGemmUkernel kQGemmUkernelAvx2;     // qgemm_avx2.cc
 extern const QGemmUkernel kQGemmUkernelAmx;   // qgemm_vnni.cc (its tails) + qgemm_amx.cc
 // Helpers for the zero-point terms (qgemm_vnni.cc): sum_k A[r][k] per row,
 // and row[j] -= za * col_sums[j] + zb_j * shifted_sum (zb_j = zb_cols[j] when set).

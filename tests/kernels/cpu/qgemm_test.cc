@@ -20,6 +20,12 @@ struct Shape3 {
 std::vector<const QGemmUkernel*> host_ukernels() {
   std::vector<const QGemmUkernel*> out = {&kQGemmUkernelPortable};
 #ifdef FASTSERVE_QGEMM_X86
+  if (host_isa() >= Isa::kAvx2) out.push_back(&kQGemmUkernelAvx2);
+  if (host_isa() >= Isa::kAvx2 && cpu_features().avxvnni) {
+    out.push_back(&kQGemmUkernelAvxVnni);
+  } else {
+    std::cout << "[ SKIP ] no AVX-VNNI here: the AVX-VNNI path is not checked\n";
+  }
   if (host_isa() >= Isa::kAvx512Vnni) out.push_back(&kQGemmUkernelVnni);
   if (host_isa() >= Isa::kAvx512Vnni && qgemm_amx_available()) {
     out.push_back(&kQGemmUkernelAmx);
@@ -134,10 +140,18 @@ TEST(QGemm, TheHostGetsItsBestKernel) {
     EXPECT_STREQ(uk.name, "qgemm_u8s8s32__amx_32x32");
   } else if (host_isa() >= Isa::kAvx512Vnni) {
     EXPECT_STREQ(uk.name, "qgemm_u8s8s32__vnni_14x32");
+  } else if (host_isa() >= Isa::kAvx2) {
+    EXPECT_STREQ(uk.name, cpu_features().avxvnni ? "qgemm_u8s8s32__avxvnni_14x32" : "qgemm_u8s8s32__avx2_14x32");
   } else {
     EXPECT_STREQ(uk.name, "qgemm_u8s8s32__portable");
   }
   EXPECT_STREQ(qgemm_ukernel_for_isa(Isa::kScalar).name, "qgemm_u8s8s32__portable");
+#ifdef FASTSERVE_QGEMM_X86
+  // An AVX2 cap (FASTSERVE_MAX_ISA=avx2) gets an AVX2-class kernel, not the portable loops.
+  if (host_isa() >= Isa::kAvx2) {
+    EXPECT_EQ(qgemm_ukernel_for_isa(Isa::kAvx2).isa, Isa::kAvx2);
+  }
+#endif
 }
 
 }  // namespace
