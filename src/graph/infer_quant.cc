@@ -88,6 +88,36 @@ Status infer_matmul_integer_to_float(const NodeView& node, std::vector<TensorInf
   return infer_on_inputs<2>(node, {0, 1}, &infer_matmul, DType::kF32, outputs);
 }
 
+namespace {
+const Shape* known_shape_of(const NodeView& node, size_t i) {
+  return node.has_input(i) && node.input(i).shape_known ? &node.input(i).shape : nullptr;
+}
+}  // namespace
+
+// fastserve.BlockQuantMatMul: A [..., K] x B (K x N, or N x K with trans_b) -> [..., N], float32.
+Status infer_block_quant_matmul(const NodeView& node, std::vector<TensorInfo>& outputs) {
+  const Shape* a = known_shape_of(node, 0);
+  const Shape* b = known_shape_of(node, 1);
+  if (b != nullptr && b->rank() != 2) {
+    return node.error(StatusCode::kInvalidArgument, "B " + b->to_string() + " must be a matrix");
+  }
+  if (a == nullptr || b == nullptr) {
+    outputs[0].present = true;
+    outputs[0].dtype = DType::kF32;
+    return ok_status();
+  }
+  const bool trans = node.attr_int("trans_b", 0) != 0;
+  const int64_t k = trans ? (*b)[1] : (*b)[0], n = trans ? (*b)[0] : (*b)[1];
+  if (a->rank() < 1 || ((*a)[a->rank() - 1] != kUnknownDim && (*a)[a->rank() - 1] != k)) {
+    return node.error(StatusCode::kInvalidArgument,
+                      "A " + a->to_string() + " does not end in K = " + std::to_string(k) + " (B " + b->to_string() + ")");
+  }
+  std::vector<int64_t> dims = a->dims();
+  dims.back() = n;
+  outputs[0] = TensorInfo::with_shape(DType::kF32, Shape(dims));
+  return ok_status();
+}
+
 // Y int32 = (A - a_zero_point) x (B - b_zero_point), MatMul's shapes.
 Status infer_matmul_integer(const NodeView& node, std::vector<TensorInfo>& outputs) {
   return infer_on_inputs<2>(node, {0, 1}, &infer_matmul, DType::kI32, outputs);

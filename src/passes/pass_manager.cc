@@ -26,6 +26,7 @@ namespace {
 constexpr int kMaxRounds = 8;
 
 constexpr Pass kPasses[] = {
+    {"fuse_block_quant_matmul", 2, true, &fuse_block_quant_matmul},
     {"eliminate_identity", 1, true, &eliminate_identity},
     {"eliminate_transpose", 1, true, &eliminate_transpose},
     {"eliminate_reshape", 1, true, &eliminate_reshape},

@@ -13,21 +13,23 @@
 //
 // The order (run_passes runs each pass whose min_level <= level):
 //   round-based, repeated until a round changes nothing (at most kMaxRounds):
-//     1 eliminate_identity    (level 1)
-//     2 eliminate_transpose   (level 1)  composes Transpose pairs
-//     3 eliminate_reshape     (level 1)  collapses reshape chains, drops no-ops
-//     4 fold_constants        (level 1)
-//     5 eliminate_dead_code   (level 1)
+//     1 fuse_block_quant_matmul (level 2) 4-bit blocked DequantizeLinear -> MatMul/Gemm,
+//                                         before fold_constants would unpack the weight
+//     2 eliminate_identity    (level 1)
+//     3 eliminate_transpose   (level 1)  composes Transpose pairs
+//     4 eliminate_reshape     (level 1)  collapses reshape chains, drops no-ops
+//     5 fold_constants        (level 1)
+//     6 eliminate_dead_code   (level 1)
 //   then once:
-//     6 fold_batchnorm        (level 2)  before the fusion, so Conv-BN-Relu
-//     7 fuse_conv_activation  (level 2)  becomes one FusedConv
-//     8 fuse_gelu             (level 2)  before fuse_matmul_bias, which folds Gelu in
-//     9 fuse_layer_norm       (level 2)
-//    10 fuse_matmul_bias      (level 2)
-//    11 fuse_attention        (level 2)  Q.K^T -> scale -> mask -> Softmax -> .V into fastserve.Attention
-//    12 fuse_matmul_integer_to_float (level 2)  before fuse_add_activation, so it keeps the bias Add
-//    13 fuse_add_activation   (level 2)
-//    14 eliminate_dead_code   (level 1)  drops the weights the fusions replaced
+//     7 fold_batchnorm        (level 2)  before the fusion, so Conv-BN-Relu
+//     8 fuse_conv_activation  (level 2)  becomes one FusedConv
+//     9 fuse_gelu             (level 2)  before fuse_matmul_bias, which folds Gelu in
+//    10 fuse_layer_norm       (level 2)
+//    11 fuse_matmul_bias      (level 2)
+//    12 fuse_attention        (level 2)  Q.K^T -> scale -> mask -> Softmax -> .V into fastserve.Attention
+//    13 fuse_matmul_integer_to_float (level 2)  before fuse_add_activation, so it keeps the bias Add
+//    14 fuse_add_activation   (level 2)
+//    15 eliminate_dead_code   (level 1)  drops the weights the fusions replaced
 // (kPasses in pass_manager.cc is the table itself.)
 // Shapes are inferred before the first pass and again after each one
 // (passes match on static shapes), and the graph is verified after each
@@ -110,6 +112,7 @@ Status fuse_gelu(Model& model, PassContext& ctx);
 Status fuse_matmul_bias(Model& model, PassContext& ctx);
 Status fuse_add_activation(Model& model, PassContext& ctx);
 Status fuse_matmul_integer_to_float(Model& model, PassContext& ctx);
+Status fuse_block_quant_matmul(Model& model, PassContext& ctx);
 Status fuse_layer_norm(Model& model, PassContext& ctx);
 Status eliminate_transpose(Model& model, PassContext& ctx);
 Status eliminate_reshape(Model& model, PassContext& ctx);

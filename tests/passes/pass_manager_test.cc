@@ -85,7 +85,8 @@ TEST(PassManager, LevelsTwoAndThreeFuseAndReportEachPass) {
     for (const PassRun& run : r.runs) {
       if (run.round == 1) names.push_back(run.name);
     }
-    EXPECT_EQ(names, (std::vector<std::string>{"eliminate_identity", "eliminate_transpose", "eliminate_reshape",
+    EXPECT_EQ(names, (std::vector<std::string>{"fuse_block_quant_matmul", "eliminate_identity", "eliminate_transpose",
+                                               "eliminate_reshape",
                                                "fold_constants", "eliminate_dead_code", "fold_batchnorm",
                                                "fuse_conv_activation", "fuse_gelu", "fuse_layer_norm",
                                                "fuse_matmul_bias", "fuse_attention", "fuse_matmul_integer_to_float",
@@ -193,8 +194,8 @@ TEST(PassManager, TableListsEveryPassInOrderWithItsLevel) {
     EXPECT_GE(p.min_level, 1);
     EXPECT_LE(p.min_level, kMaxOptimizationLevel);
   }
-  EXPECT_EQ(names.size(), 14u);
-  EXPECT_EQ(names.front(), "eliminate_identity");
+  EXPECT_EQ(names.size(), 15u);
+  EXPECT_EQ(names.front(), "fuse_block_quant_matmul") << "before fold_constants unpacks 4-bit weights";
   EXPECT_EQ(names.back(), "eliminate_dead_code");
 }
 
