@@ -116,10 +116,12 @@ Status prepare_block_quant(const NodeView& node, PrepareContext& ctx) {
   w.codes.assign(static_cast<size_t>(w.n_pad / kBqCols * w.k * 8), 0);
   w.scales.assign(static_cast<size_t>(w.blocks * w.n_pad), 0.f);
   w.zs.assign(static_cast<size_t>(w.blocks * w.n_pad), 0.f);
+  // One 4-bit value per byte in memory (int4: -8..7, uint4: 0..15); its low
+  // nibble is the code either way.
+  const auto* q = static_cast<const uint8_t*>(b.raw_data());
   for (int64_t kk = 0; kk < w.k; ++kk) {
     for (int64_t j = 0; j < w.n; ++j) {
-      const int64_t q = b.element_as_int64(trans ? j * w.k + kk : kk * w.n + j);
-      const auto code = static_cast<uint8_t>(q & 0xF);
+      const auto code = static_cast<uint8_t>(q[trans ? j * w.k + kk : kk * w.n + j] & 0xF);
       uint8_t& byte = w.codes[static_cast<size_t>(((j / kBqCols) * w.k + kk) * 8 + (j % kBqCols) / 2)];
       byte = static_cast<uint8_t>(byte | (j % 2 == 0 ? code : code << 4));
     }
