@@ -20,11 +20,14 @@
 
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/calibration_data.h"
 #include "cli/quantize_options.h"
+#include "data/fashion_mnist.h"
 #include "onnx/onnx_writer.h"
 #include "quant/dynamic_quantization.h"
 
@@ -48,7 +51,7 @@ void print_text(const QuantizeOptions& opts, const quant::DynamicQuantReport& r)
              r.weight_bytes_after > 0 ? static_cast<double>(r.weight_bytes_before) / r.weight_bytes_after : 0.0);
 }
 
-void print_json(const QuantizeOptions& opts, const quant::DynamicQuantReport& r) {
+void print_json(const QuantizeOptions& opts, const quant::DynamicQuantReport& r, const std::string& smooth_json) {
   std::string out = fmt::format("{{\"model\":{},\"output\":{},\"activations\":\"dynamic\",\"per_channel\":{},\"layers\":[",
                                 json_string(opts.model), json_string(opts.output), opts.per_channel);
   for (size_t i = 0; i < r.layers.size(); ++i) {
@@ -60,8 +63,10 @@ void print_json(const QuantizeOptions& opts, const quant::DynamicQuantReport& r)
   }
   out += "],\"kept\":[";
   for (size_t i = 0; i < r.kept.size(); ++i) out += (i ? "," : "") + json_string(r.kept[i]);
-  out += fmt::format("],\"weight_bytes_before\":{},\"weight_bytes_after\":{}}}", r.weight_bytes_before,
+  out += fmt::format("],\"weight_bytes_before\":{},\"weight_bytes_after\":{}", r.weight_bytes_before,
                      r.weight_bytes_after);
+  if (!smooth_json.empty()) out += ",\"smooth_quant\":" + smooth_json;
+  out += "}";
   fmt::print("{}\n", out);
 }
 
@@ -77,8 +82,11 @@ int run(QuantizeOptions opts) {
   if (opts.activations == "static" && opts.calibration.empty()) {
     return report_usage_error("--activations static needs a calibration set: --calibration DIR|fashion-mnist");
   }
-  if (opts.activations == "dynamic" && !opts.calibration.empty()) {
+  if (opts.activations == "dynamic" && !opts.calibration.empty() && opts.smooth_alpha == 0) {
     return report_usage_error("--activations dynamic takes its ranges at run time; drop --calibration or use static");
+  }
+  if (opts.smooth_alpha > 0 && opts.calibration.empty()) {
+    return report_usage_error("--smooth-quant takes its channel maxima from a calibration set: give --calibration");
   }
   if (!opts.mixed.empty() && opts.calibration.empty()) {
     return report_usage_error("--mixed auto measures accuracy on the calibration set: give --calibration");
@@ -88,6 +96,24 @@ int run(QuantizeOptions opts) {
   if (opts.weights != "int8") return report_usage_error("dynamic quantization has int8 weights only");
   Result<std::shared_ptr<Model>> model = load_model(opts.model);
   if (!model.ok()) return report_error(model.status());
+  std::optional<quant::SmoothReport> smooth;
+  if (opts.smooth_alpha > 0) {
+    // SmoothQuant before the dynamic rewrite: the channel maxima come from
+    // running the float model on the calibration set.
+    EngineOptions engine;
+    engine.threads = opts.threads;
+    Result<std::unique_ptr<Session>> s = create_session(*model, engine);
+    if (!s.ok()) return report_error(s.status());
+    const std::string dir = opts.data_dir.empty() ? std::string(kFashionMnistDefaultDir) : opts.data_dir;
+    Result<CalibrationSet> set = load_calibration_set(opts.calibration, **model, (*s)->inputs(), opts.samples,
+                                                      opts.batch, dir);
+    if (!set.ok()) return report_error(set.status());
+    auto copy = std::make_shared<Model>(**model);
+    Result<quant::SmoothReport> r = smooth_model(*copy, set->batches, opts);
+    if (!r.ok()) return report_error(r.status());
+    smooth = *r;
+    *model = copy;
+  }
   quant::DynamicQuantOptions qo;
   qo.per_channel = opts.per_channel;
   qo.exclude = opts.exclude;
@@ -95,9 +121,10 @@ int run(QuantizeOptions opts) {
   if (!report.ok()) return report_error(report.status());
   if (Status s = save_onnx_model(**model, opts.output); !s.ok()) return report_error(s);
   if (opts.json) {
-    print_json(opts, *report);
+    print_json(opts, *report, smooth ? smoothing_json(opts, *smooth) : std::string());
   } else if (!opts.quiet) {
     print_text(opts, *report);
+    if (smooth) print_smoothing(opts, *smooth);
   }
   return kExitOk;
 }
@@ -143,6 +170,10 @@ Command add_quantize_command(CLI::App& app) {
   sub->add_option("--threads,-t", opts->threads, "Threads for calibration and timing (0 = one per core)")
       ->default_val(0)
       ->check(CLI::NonNegativeNumber);
+  sub->add_option("--smooth-quant", opts->smooth_alpha,
+                  "SmoothQuant: move activation outliers into the weights with this alpha (0.5 typical; needs "
+                  "--calibration)")
+      ->check(CLI::Range(0.0, 1.0));
   sub->add_flag("--no-bench", opts->no_bench, "Skip the float-vs-quantized timing");
   sub->add_flag("--json", opts->json, "Print the report as one JSON object");
   sub->add_flag("--quiet,-q", opts->quiet, "Print nothing on success");

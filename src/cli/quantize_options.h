@@ -4,10 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "cli/cli_common.h"
+#include "quant/activation_ranges.h"
+#include "quant/smooth_quant.h"
 
 namespace fastserve::cli {
 
@@ -27,6 +30,7 @@ struct QuantizeOptions {
   std::string mixed;  // "" or "auto"
   double max_accuracy_drop = 0.5;
   std::string data_dir;
+  double smooth_alpha = 0;  // --smooth-quant ALPHA; 0 = off
   bool no_bench = false;
   int threads = 0;
   bool json = false, quiet = false;
@@ -34,5 +38,12 @@ struct QuantizeOptions {
 
 // Static INT8 (QDQ) or weight-only quantization, after the flags were checked.
 int run_static_quantize(const QuantizeOptions& opts);
+
+// SmoothQuant on `model` with the channel maxima the batches give
+// (quant/smooth_quant.h), and how it prints.
+Result<quant::SmoothReport> smooth_model(Model& model, std::span<const quant::CalibrationBatch> batches,
+                                         const QuantizeOptions& o);
+void print_smoothing(const QuantizeOptions& o, const quant::SmoothReport& r);
+std::string smoothing_json(const QuantizeOptions& o, const quant::SmoothReport& r);
 
 }  // namespace fastserve::cli

@@ -34,6 +34,7 @@
 #include "onnx/onnx_writer.h"
 #include "quant/activation_ranges.h"
 #include "quant/mixed_precision.h"
+#include "quant/smooth_quant.h"
 #include "quant/static_quantization.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/optimize_model.h"
@@ -173,6 +174,7 @@ struct Outcome {
   std::string calibration_source;
   int64_t calibration_samples = 0;
   double float_accuracy = -1;
+  std::optional<quant::SmoothReport> smooth;
 };
 
 void print_text(const QuantizeOptions& o, const quant::StaticQuantOptions& so, const Outcome& r) {
@@ -195,6 +197,7 @@ void print_text(const QuantizeOptions& o, const quant::StaticQuantOptions& so, c
     }
   }
   for (const std::string& k : r.report.kept) fmt::print("  kept in float: {}\n", k);
+  if (r.smooth) print_smoothing(o, *r.smooth);
   if (r.mixed) {
     const quant::MixedPrecisionResult& m = *r.mixed;
     fmt::print("mixed precision: float {:.2f}%, all quantized {:.2f}%, final {:.2f}% ({} evaluations, budget {} "
@@ -254,6 +257,7 @@ void print_json(const QuantizeOptions& o, const quant::StaticQuantOptions& so, c
   s += "],\"kept\":[";
   for (size_t i = 0; i < r.report.kept.size(); ++i) s += (i ? "," : "") + json_string(r.report.kept[i]);
   s += "]";
+  if (r.smooth) s += ",\"smooth_quant\":" + smoothing_json(o, *r.smooth);
   if (r.mixed) {
     s += fmt::format(",\"mixed\":{{\"float_accuracy\":{},\"all_quantized_accuracy\":{},\"final_accuracy\":{},"
                      "\"budget_met\":{},\"evaluations\":{},\"kept_float\":[",
@@ -311,6 +315,7 @@ Result<Outcome> quantize(const QuantizeOptions& o, const quant::StaticQuantOptio
     plan.isa = host_isa();
     FS_RETURN_IF_ERROR(simplify_model(*prepared, plan, KernelRegistry::global(), pool).status());
   }
+  // Checked before anything runs (an already quantized model, a bad --exclude).
   FS_ASSIGN_OR_RETURN(quant::StaticQuantPlan plan, quant::plan_static_quantization(*prepared, so));
 
   Outcome out;
@@ -333,6 +338,10 @@ Result<Outcome> quantize(const QuantizeOptions& o, const quant::StaticQuantOptio
     set = std::move(loaded);
     out.calibration_source = set->source;
     out.calibration_samples = set->samples;
+    if (o.smooth_alpha > 0) {
+      FS_ASSIGN_OR_RETURN(out.smooth, smooth_model(*prepared, set->batches, o));
+      FS_ASSIGN_OR_RETURN(plan, quant::plan_static_quantization(*prepared, so));
+    }
     std::vector<std::string> tensors = plan.calibrate;
     if (!o.mixed.empty()) {
       std::set<std::string> have(tensors.begin(), tensors.end());
@@ -407,6 +416,23 @@ Result<Outcome> quantize(const QuantizeOptions& o, const quant::StaticQuantOptio
 }
 
 }  // namespace
+
+Result<quant::SmoothReport> smooth_model(Model& model, std::span<const quant::CalibrationBatch> batches,
+                                         const QuantizeOptions& o) {
+  const std::vector<std::string> tensors = quant::smoothable_activations(model, o.exclude);
+  FS_ASSIGN_OR_RETURN(auto absmax, quant::observe_channel_absmax(model, tensors, batches, o.threads));
+  return quant::apply_smoothing(model, absmax, o.smooth_alpha, o.exclude);
+}
+
+void print_smoothing(const QuantizeOptions& o, const quant::SmoothReport& r) {
+  fmt::print("SmoothQuant (alpha {}): {} activations, {} weights smoothed; factors {:.3g}..{:.3g}\n", o.smooth_alpha,
+             r.activations, r.weights, r.s_min, r.s_max);
+}
+
+std::string smoothing_json(const QuantizeOptions& o, const quant::SmoothReport& r) {
+  return fmt::format("{{\"alpha\":{},\"activations\":{},\"weights\":{},\"s_min\":{},\"s_max\":{}}}",
+                     json_number(o.smooth_alpha), r.activations, r.weights, json_number(r.s_min), json_number(r.s_max));
+}
 
 int run_static_quantize(const QuantizeOptions& opts) {
   Result<quant::StaticQuantOptions> so = static_options(opts);

@@ -150,6 +150,19 @@ TEST(CliQuantize, CalibrationAndFlagErrorsNameWhatIsWrong) {
   ProcessResult ok = run_fastserve({"quantize", "-m", in, "-o", out, "--calibration", good, "--no-bench"});
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.out.find("calibration: 12 samples"), std::string::npos) << ok.out;
+  // SmoothQuant before dynamic or static quantization takes the same folder.
+  ProcessResult sq = run_fastserve({"quantize", "-m", in, "-o", dir.file("sq.onnx"), "--activations", "dynamic",
+                                    "--calibration", good, "--smooth-quant", "0.5"});
+  ASSERT_EQ(sq.exit_code, 0) << sq.err;
+  EXPECT_NE(sq.out.find("SmoothQuant (alpha 0.5): 2 activations, 2 weights smoothed"), std::string::npos) << sq.out;
+  ProcessResult sq_static = run_fastserve({"quantize", "-m", in, "-o", dir.file("sqs.onnx"), "--calibration", good,
+                                           "--smooth-quant", "0.5", "--no-bench", "--json"});
+  ASSERT_EQ(sq_static.exit_code, 0) << sq_static.err;
+  EXPECT_NE(sq_static.out.find("\"smooth_quant\":{\"alpha\":0.5"), std::string::npos) << sq_static.out;
+  ProcessResult sq_bad = run_fastserve({"quantize", "-m", in, "-o", out, "--smooth-quant", "0.5"});
+  EXPECT_EQ(sq_bad.exit_code, 2);
+  EXPECT_NE(sq_bad.err.find("--smooth-quant takes its channel maxima from a calibration set"), std::string::npos)
+      << sq_bad.err;
   ProcessResult again = run_fastserve({"quantize", "-m", out, "-o", dir.file("qq.onnx"), "--calibration", good});
   EXPECT_EQ(again.exit_code, 3);
   EXPECT_NE(again.err.find("already quantized"), std::string::npos) << again.err;
