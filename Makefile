@@ -9,7 +9,7 @@ GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 MODEL ?= models/fashion_mnist_cnn.onnx
 IMAGE ?= models/samples/sample_0_ankle_boot.png
 
-.PHONY: run test deps build build-asan unit asan-test conformance conformance-data fuzz fuzz-long bench bench-gemm models golden zoo zoo-check bench-peers bench-serve soak clean
+.PHONY: run test deps build build-asan unit asan-test conformance conformance-data fuzz fuzz-long bench bench-gemm models golden zoo zoo-check bench-peers bench-serve quant-table soak clean
 
 deps:
 	@tools/install_deps.sh
@@ -102,6 +102,11 @@ zoo-check: zoo build
 PEERS_ARGS ?=
 bench-peers: zoo build
 	.venv/bin/python bench/peers/bench_peers.py --fastserve-bin $(BUILD)/fastserve $(PEERS_ARGS)
+
+# The Fashion-MNIST quantization table (accuracy, size, latency vs ONNX Runtime for every
+# `fastserve quantize` mode and QAT); rewrites its section of docs/quantization.md.
+quant-table: build
+	tools/setup_venv.sh && .venv/bin/python bench/quant/fashion_mnist_table.py --fastserve-bin $(BUILD)/fastserve $(QUANT_TABLE_ARGS)
 
 # `fastserve serve` throughput and latency, dynamic batching off vs on, measured with
 # `fastserve bench --server`; rewrites a section of docs/serving.md (not part of test).
