@@ -18,16 +18,19 @@
 //     3 eliminate_reshape     (level 1)  collapses reshape chains, drops no-ops
 //     4 fold_constants        (level 1)
 //     5 eliminate_dead_code   (level 1)
+//   (at level 2 and up the rounds leave DequantizeLinear unfolded, for fuse_qdq)
 //   then once:
-//     6 fold_batchnorm        (level 2)  before the fusion, so Conv-BN-Relu
-//     7 fuse_conv_activation  (level 2)  becomes one FusedConv
-//     8 fuse_gelu             (level 2)  before fuse_matmul_bias, which folds Gelu in
-//     9 fuse_layer_norm       (level 2)
-//    10 fuse_matmul_bias      (level 2)
-//    11 fuse_attention        (level 2)  Q.K^T -> scale -> mask -> Softmax -> .V into fastserve.Attention
-//    12 fuse_matmul_integer_to_float (level 2)  before fuse_add_activation, so it keeps the bias Add
-//    13 fuse_add_activation   (level 2)
-//    14 eliminate_dead_code   (level 1)  drops the weights the fusions replaced
+//     6 fuse_qdq              (level 2)  DQ -> Conv/Add/pools -> Q into integer ops (NHWC)
+//     7 fold_constants        (level 2)  folds the DequantizeLinear nodes fuse_qdq left
+//     8 fold_batchnorm        (level 2)  before the fusion, so Conv-BN-Relu
+//     9 fuse_conv_activation  (level 2)  becomes one FusedConv
+//    10 fuse_gelu             (level 2)  before fuse_matmul_bias, which folds Gelu in
+//    11 fuse_layer_norm       (level 2)
+//    12 fuse_matmul_bias      (level 2)
+//    13 fuse_attention        (level 2)  Q.K^T -> scale -> mask -> Softmax -> .V into fastserve.Attention
+//    14 fuse_matmul_integer_to_float (level 2)  before fuse_add_activation, so it keeps the bias Add
+//    15 fuse_add_activation   (level 2)
+//    16 eliminate_dead_code   (level 1)  drops the weights the fusions replaced
 // (kPasses in pass_manager.cc is the table itself.)
 // Shapes are inferred before the first pass and again after each one
 // (passes match on static shapes), and the graph is verified after each
@@ -65,6 +68,10 @@ struct PassContext {
   // bytes and be larger than its inputs (ConstantOfShape/Expand/Tile-like
   // blowups would cost memory and load time for nothing).
   int64_t max_folded_blowup_bytes = int64_t{16} << 20;
+  // Set by run_passes while fuse_qdq has yet to run: fold_constants then
+  // leaves DequantizeLinear nodes alone, so QDQ import still sees the
+  // integer weights behind them (folded, they would be float constants).
+  bool keep_dequantize = false;
 
   // Filled by the running pass: one call per rewrite, naming the op types of
   // the nodes it removed, replaced or created ("Conv", "fastserve.FusedConv").
@@ -108,5 +115,6 @@ Status fuse_layer_norm(Model& model, PassContext& ctx);
 Status eliminate_transpose(Model& model, PassContext& ctx);
 Status eliminate_reshape(Model& model, PassContext& ctx);
 Status fuse_attention(Model& model, PassContext& ctx);
+Status fuse_qdq(Model& model, PassContext& ctx);
 
 }  // namespace fastserve
