@@ -18,6 +18,7 @@ void register_cpu_batchnorm_kernels(KernelRegistry& r);       // batchnorm/batch
 void register_cpu_matmul_integer_kernels(KernelRegistry& r);  // qgemm/matmul_integer.cc
 void register_cpu_dynamic_quantize_kernels(KernelRegistry& r);  // qgemm/dynamic_quantize.cc
 void register_cpu_dequantize_kernels(KernelRegistry& r);        // qgemm/dequantize_linear.cc
+void register_cpu_quantize_kernels(KernelRegistry& r);          // qgemm/quantize_linear.cc
 void register_cpu_qconv_kernels(KernelRegistry& r);             // qconv/qconv_ops.cc
 void register_cpu_qdq_elementwise_kernels(KernelRegistry& r);   // qconv/qdq_elementwise.cc
 
@@ -34,6 +35,7 @@ void register_cpu_nn_kernels(KernelRegistry& r) {
   register_cpu_matmul_integer_kernels(r);
   register_cpu_dynamic_quantize_kernels(r);
   register_cpu_dequantize_kernels(r);
+  register_cpu_quantize_kernels(r);
   register_cpu_qconv_kernels(r);
   register_cpu_qdq_elementwise_kernels(r);
 }

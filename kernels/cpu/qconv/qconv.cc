@@ -265,21 +265,32 @@ Status run_qconv_nhwc(const NodeView& node, const QConvPlan& p, const uint8_t* x
         lda = p.k_pad;
       }
       const int64_t col0 = grp * p.mg + ch * p.chunk;
-      if (c_buf.size() < static_cast<size_t>(mb * b.n)) c_buf.resize(static_cast<size_t>(mb * b.n));
+      int64_t done = 0;
+#ifdef FASTSERVE_QGEMM_X86
+      // AMX: the 16-row multiples with the requantization per tile.
+      if (p.uk->amx && p.w_zp.empty() && b.k % 64 == 0 && mm >= 16) {
+        done = mm / 16 * 16;
+        qconv_amx_requant_rows(a, lda, done, b, p.bias.data() + col0, p.scale.data() + col0, p.y_zp, p.lo, p.hi,
+                               y + r0 * p.m + col0, p.m);
+      }
+#endif
+      if (done == mm) continue;
+      const int64_t left = mm - done;
+      if (c_buf.size() < static_cast<size_t>(left * b.n)) c_buf.resize(static_cast<size_t>(left * b.n));
       QGemmArgs args;
-      args.m = mm;
+      args.m = left;
       args.n = b.n;
       args.k = b.k;
-      args.a = a;
+      args.a = a + done * lda;
       args.lda = lda;
       args.b = &b;
       args.c = c_buf.data();
       args.ldc = b.n;
       if (!p.w_zp.empty()) args.b_zero_points = p.w_zp.data() + col0;
       qgemm_u8s8s32(*p.uk, args, nullptr);
-      for (int64_t r = 0; r < mm; ++r) {
+      for (int64_t r = 0; r < left; ++r) {
         p.requant(c_buf.data() + r * b.n, b.n, p.bias.data() + col0, p.scale.data() + col0, p.y_zp, p.lo, p.hi,
-                  y + (r0 + r) * p.m + col0);
+                  y + (r0 + done + r) * p.m + col0);
       }
     }
   };

@@ -42,6 +42,11 @@ void requant_row_portable(const int32_t* acc, int64_t n, const int32_t* bias, co
 #ifdef FASTSERVE_QGEMM_X86
 void requant_row_avx512(const int32_t* acc, int64_t n, const int32_t* bias, const float* scale, int32_t zp,
                         int32_t lo, int32_t hi, uint8_t* y);
+// AMX-INT8 (qconv_amx.cc): y[rows][b.n] (row pitch ldy) = requant(A x B)
+// for rows a multiple of 16 and K (b.k) a multiple of 64, raw bytes (no
+// zero-point terms: bias' carries them).
+void qconv_amx_requant_rows(const uint8_t* a, int64_t lda, int64_t rows, const QPackedB& b, const int32_t* bias,
+                            const float* scale, int32_t zp, int32_t lo, int32_t hi, uint8_t* y, int64_t ldy);
 #endif
 
 enum class QConvAlgo { kDepthwise, kDirect1x1, kIm2row };
