@@ -86,8 +86,8 @@ TEST(PassManager, LevelsTwoAndThreeFuseAndReportEachPass) {
       if (run.round == 1) names.push_back(run.name);
     }
     EXPECT_EQ(names, (std::vector<std::string>{"eliminate_identity", "eliminate_transpose", "eliminate_reshape",
-                                               "fold_constants", "eliminate_dead_code", "fold_batchnorm",
-                                               "fuse_conv_activation", "fuse_gelu", "fuse_layer_norm",
+                                               "fold_constants", "eliminate_dead_code", "fuse_qdq",
+                                               "fold_constants", "fold_batchnorm", "fuse_conv_activation", "fuse_gelu", "fuse_layer_norm",
                                                "fuse_matmul_bias", "fuse_attention", "fuse_matmul_integer_to_float",
                                                "fuse_add_activation", "eliminate_dead_code"}));
     const PassRun* bn = nullptr;
@@ -193,7 +193,7 @@ TEST(PassManager, TableListsEveryPassInOrderWithItsLevel) {
     EXPECT_GE(p.min_level, 1);
     EXPECT_LE(p.min_level, kMaxOptimizationLevel);
   }
-  EXPECT_EQ(names.size(), 14u);
+  EXPECT_EQ(names.size(), 16u);
   EXPECT_EQ(names.front(), "eliminate_identity");
   EXPECT_EQ(names.back(), "eliminate_dead_code");
 }
