@@ -9,6 +9,9 @@
 //   DQ(x) -> GlobalAveragePool -> Q                  QGlobalAveragePool
 //   DQ(x) -> MaxPool / Flatten / Reshape -> Q        the op on the 8-bit data,
 //                                                    when Q has DQ's scale and zero point
+//   DQ(x) -> Gemm / MatMul(DQ(w), bias)              MatMulIntegerToFloat (the
+//                                                    float output stays: what
+//                                                    follows reads it as before)
 //
 // Conditions: activations quantized per tensor with constant float32
 // scales and constant zero points; w a constant 8-bit tensor with per-tensor
@@ -28,6 +31,7 @@
 // Values keep their names: an NHWC value that something NCHW also reads is
 // renamed <name>_nhwc, and the Transpose back writes the original.
 //
+// Only where the session has a fast INT8 GEMM (PassContext::fast_int8).
 // Runs first among the fusions (level 2): the float fusions would otherwise
 // take the Conv and Relu. Weight DQs must still be there, so the pass
 // manager keeps fold_constants off DequantizeLinear until this pass has
@@ -339,10 +343,95 @@ class QdqFuser : public Fuser {
     emit({i, qi}, std::move(fused));
   }
 
+  // Gemm (alpha = beta = 1, no transA) or MatMul with constant DQ'd
+  // weights: fastserve.MatMulIntegerToFloat(x_q, W as [K, N], x_zp, w_zp,
+  // x_s * w_s[n], bias as float), the int8 GEMM with the scales applied to
+  // its int32 result. The output is the same float value, so a Q after it
+  // (or anything else) reads it unchanged.
+  void try_matmul(size_t i) {
+    const Node& mm = g_.nodes[i];
+    const bool gemm = mm.op_type == "Gemm";
+    if (mm.inputs.size() < 2 || mm.outputs.size() != 1) return;
+    auto attr_or = [&](const char* name, double d) {
+      const Attribute* a = mm.attr(name);
+      return a == nullptr ? d : a->kind == Attribute::Kind::kFloat ? static_cast<double>(a->f) : static_cast<double>(a->i);
+    };
+    if (gemm && (attr_or("alpha", 1.0) != 1.0 || attr_or("beta", 1.0) != 1.0 || attr_or("transA", 0) != 0)) return;
+    const bool trans_b = gemm && attr_or("transB", 0) != 0;
+    const Value& wv = value(mm.inputs[1]);
+    if (!wv.shape_known || wv.shape.rank() != 2 || !wv.shape.is_static()) return;
+    const int64_t k = wv.shape[trans_b ? 1 : 0], n = wv.shape[trans_b ? 0 : 1];
+    auto x = activation_dq(mm.inputs[0]);
+    if (!x) return;
+    const Node* wdq = producer_of(mm.inputs[1]);
+    if (wdq == nullptr || !is_op(*wdq, "DequantizeLinear") || wdq->inputs.size() < 2) return;
+    const Tensor* w = constant(wdq->inputs[0]);
+    const Tensor* ws = constant(wdq->inputs[1]);
+    const Tensor* wz = constant(input_or_none(*wdq, 2));
+    if (w == nullptr || !eight_bit(w->dtype()) || ws == nullptr || ws->dtype() != DType::kF32) return;
+    if (input_or_none(*wdq, 2) != kNoValue && (wz == nullptr || wz->numel() != ws->numel())) return;
+    if (ws->numel() != 1) {
+      const Attribute* axis = wdq->attr("axis");
+      const int64_t ax = axis != nullptr ? axis->i : 1;
+      const int64_t n_axis = trans_b ? 0 : 1;
+      if ((ax != n_axis && ax != n_axis - 2) || ws->numel() != n) return;
+    }
+    const double xs = constant(x->scale)->element_as_double(0);
+    std::vector<float> scale(static_cast<size_t>(n));
+    for (int64_t j = 0; j < n; ++j) {
+      scale[static_cast<size_t>(j)] = static_cast<float>(xs) * static_cast<float>(ws->element_as_double(ws->numel() == 1 ? 0 : j));
+    }
+    // The bias as float32 [N] (the value its DQ computes), if any.
+    ValueId bias = kNoValue;
+    const ValueId c = gemm ? input_or_none(mm, 2) : kNoValue;
+    if (c != kNoValue) {
+      std::vector<float> b(static_cast<size_t>(n));
+      if (const Tensor* f = constant(c); f != nullptr) {
+        if (f->dtype() != DType::kF32 || f->numel() != n) return;
+        for (int64_t j = 0; j < n; ++j) b[static_cast<size_t>(j)] = static_cast<float>(f->element_as_double(j));
+      } else {
+        const Node* bdq = producer_of(c);
+        if (bdq == nullptr || !is_op(*bdq, "DequantizeLinear") || bdq->inputs.size() < 2) return;
+        const Tensor* bq = constant(bdq->inputs[0]);
+        const Tensor* bs = constant(bdq->inputs[1]);
+        const Tensor* bz = constant(input_or_none(*bdq, 2));
+        if (bq == nullptr || bq->dtype() != DType::kI32 || bq->numel() != n || bs == nullptr ||
+            bs->dtype() != DType::kF32 || (bs->numel() != 1 && bs->numel() != n)) {
+          return;
+        }
+        for (int64_t j = 0; j < n; ++j) {
+          const double z = bz != nullptr ? bz->element_as_double(bz->numel() == 1 ? 0 : j) : 0.0;
+          b[static_cast<size_t>(j)] = static_cast<float>(bq->element_as_double(j) - z) *
+                                      static_cast<float>(bs->element_as_double(bs->numel() == 1 ? 0 : j));
+        }
+      }
+      bias = add_initializer(g_, value(c).name + "_f32", Tensor::from_vector<float>(b));
+    }
+    // W as [K, N] (the GEMM packs B from that layout).
+    ValueId b_kn = wdq->inputs[0];
+    if (trans_b) {
+      Tensor t = Tensor::empty(w->dtype(), Shape{k, n});
+      const auto* src = static_cast<const uint8_t*>(w->raw_data());
+      auto* dst = static_cast<uint8_t*>(t.raw_data());
+      for (int64_t r = 0; r < n; ++r) {
+        for (int64_t q = 0; q < k; ++q) dst[q * n + r] = src[r * k + q];
+      }
+      b_kn = add_initializer(g_, value(wdq->inputs[0]).name + "_kn", std::move(t));
+    }
+    Node fused = make_node(mm, "MatMulIntegerToFloat", "fastserve");
+    fused.inputs = {x->data, b_kn, x->zero_point, input_or_none(*wdq, 2),
+                    add_initializer(g_, mm.name + "_scale", Tensor::from_vector<float>(scale))};
+    if (bias != kNoValue) fused.inputs.push_back(bias);
+    fused.outputs = {mm.outputs[0]};
+    emit({i}, std::move(fused));
+  }
+
   void try_fuse(size_t i) override {
     const Node& n = g_.nodes[i];
     if (!n.domain.empty()) return;
-    if (n.op_type == "Conv") {
+    if (n.op_type == "Gemm" || n.op_type == "MatMul") {
+      try_matmul(i);
+    } else if (n.op_type == "Conv") {
       try_conv(i);
     } else if (n.op_type == "Add") {
       try_add(i);
@@ -499,6 +588,9 @@ class QdqFuser : public Fuser {
 
 }  // namespace
 
-Status fuse_qdq(Model& model, PassContext& ctx) { return QdqFuser(model, ctx).run_all(); }
+Status fuse_qdq(Model& model, PassContext& ctx) {
+  if (!ctx.fast_int8) return ok_status();  // the float path is faster there (pass_manager.h)
+  return QdqFuser(model, ctx).run_all();
+}
 
 }  // namespace fastserve

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cpu_features.h"
 #include "tests/passes/pass_test_util.h"
 #include "tests/runtime/test_model.h"
 #include "tests/test_util.h"
@@ -23,6 +24,9 @@ using testing::attr_int;
 using testing::attr_ints;
 using testing::count_op;
 using testing::TestModel;
+
+// Sessions fuse only where the INT8 GEMM is fast (PassContext::fast_int8).
+bool fast_int8_host() { return host_isa() >= Isa::kAvx512Vnni; }
 
 // Graph inputs are uniform in [-2, 2] (pass_test_util's random_inputs).
 constexpr float kInScale = 4.0f / 255.0f;
@@ -152,8 +156,50 @@ TEST(FuseQdq, EachFusedOpIsWithinOneQuantizationStepOfTheFloatChain) {
     ASSERT_NE(s, nullptr);
     const int64_t fused = count_op(s->model().graph, "fastserve.QConv") + count_op(s->model().graph, "fastserve.QAdd") +
                           count_op(s->model().graph, "fastserve.QGlobalAveragePool");
-    EXPECT_EQ(fused, 1);
+    EXPECT_EQ(fused, fast_int8_host() ? 1 : 0);
   }
+}
+
+// Gemm (transB, per-row scales of W [N, K], int32 bias) and MatMul (W [K, N],
+// per-column scales): MatMulIntegerToFloat, the Q after it kept.
+TEST(FuseQdq, GemmAndMatMulOnDequantizedWeightsRunOnTheInt8Gemm) {
+  for (bool gemm : {true, false}) {
+    SCOPED_TRACE(gemm ? "Gemm" : "MatMul");
+    QdqBuilder b(660);
+    ValueId x = b.t.input("x", DType::kF32, {3, 20});
+    ValueId xq = b.qdq(x, kInScale, 128, "in");
+    std::uniform_int_distribution<int> u(-127, 127);
+    Tensor w = Tensor::empty(DType::kI8, gemm ? Shape{16, 20} : Shape{20, 16});
+    for (int64_t i = 0; i < w.numel(); ++i) w.data<int8_t>()[i] = static_cast<int8_t>(u(b.rng_));
+    Tensor ws = testing::random_f32({16}, b.rng_, 0.002, 0.004);
+    std::vector<float> scales(ws.data<float>(), ws.data<float>() + 16);
+    Tensor wz = Tensor::empty(DType::kI8, Shape{16});
+    std::fill_n(wz.data<int8_t>(), 16, int8_t{0});
+    ValueId wdq = b.t.node("DequantizeLinear", "w_dq", {b.t.constant("w", w), b.t.constant("ws", ws), b.t.constant("wz", wz)},
+                           {attr_int("axis", gemm ? 0 : 1)});
+    ValueId y = gemm ? b.t.node("Gemm", "fc", {xq, wdq, b.bias(kInScale, scales, "fc")}, {attr_int("transB", 1)})
+                     : b.t.node("MatMul", "fc", {xq, wdq});
+    b.t.output(b.qdq(y, 0.01f, 128, "out"));
+    std::shared_ptr<Model> m = b.t.build();
+    Model opt = *m;
+    EXPECT_EQ(testing::run_pass(opt, &fuse_qdq).rewrites, 1);
+    EXPECT_EQ(count_op(opt.graph, "fastserve.MatMulIntegerToFloat"), 1);
+    EXPECT_EQ(count_op(opt.graph, gemm ? "Gemm" : "MatMul"), 0);
+    testing::expect_same_outputs(m, 661, 3, 0.01 * 1.001, 0);
+  }
+}
+
+TEST(FuseQdq, DoesNothingWithoutAFastInt8Gemm) {
+  QdqBuilder b(670);
+  ValueId x = b.t.input("x", DType::kF32, {1, 8, 5, 5});
+  b.t.output(b.qdq(b.conv(b.qdq(x, kInScale, 128, "in"), kInScale, 8, 8, 3, "conv"), 0.05f, 128, "out"));
+  Model m = *b.t.build();
+  FS_CHECK(infer_graph_shapes(m).ok());
+  PassContext ctx;
+  ctx.fast_int8 = false;
+  ASSERT_TRUE(fuse_qdq(m, ctx).ok());
+  EXPECT_EQ(ctx.rewrites, 0);
+  EXPECT_EQ(count_op(m.graph, "Conv"), 1);
 }
 
 TEST(FuseQdq, UnmatchedPatternsStayInFloatAndStillRun) {
@@ -232,8 +278,9 @@ TEST(FuseQdq, LevelOneFoldsWeightDequantizeAndLevelTwoFusesIt) {
     std::unique_ptr<Session> s = testing::expect_same_outputs(m, 651, level, 0.05 * 1.001, 0);
     ASSERT_NE(s, nullptr);
     const Graph& g = s->model().graph;
-    EXPECT_EQ(count_op(g, "fastserve.QConv"), level >= 2 ? 1 : 0);
-    EXPECT_EQ(count_op(g, "DequantizeLinear"), level >= 2 ? 1 : 2);  // level 1: activations only
+    const bool fused = level >= 2 && fast_int8_host();
+    EXPECT_EQ(count_op(g, "fastserve.QConv"), fused ? 1 : 0);
+    EXPECT_EQ(count_op(g, "DequantizeLinear"), fused ? 1 : 2);  // unfused: the activations' DQs only
   }
 }
 
