@@ -19,6 +19,9 @@ void register_cpu_matmul_integer_kernels(KernelRegistry& r);  // qgemm/matmul_in
 void register_cpu_dynamic_quantize_kernels(KernelRegistry& r);  // qgemm/dynamic_quantize.cc
 void register_cpu_dequantize_kernels(KernelRegistry& r);        // qgemm/dequantize_linear.cc
 void register_cpu_block_quant_matmul_kernels(KernelRegistry& r);  // block_quant_matmul/block_quant_matmul.cc
+void register_cpu_quantize_kernels(KernelRegistry& r);          // qgemm/quantize_linear.cc
+void register_cpu_qconv_kernels(KernelRegistry& r);             // qconv/qconv_ops.cc
+void register_cpu_qdq_elementwise_kernels(KernelRegistry& r);   // qconv/qdq_elementwise.cc
 
 void register_cpu_nn_kernels(KernelRegistry& r) {
   register_cpu_gemm_op_kernels(r);
@@ -34,6 +37,9 @@ void register_cpu_nn_kernels(KernelRegistry& r) {
   register_cpu_dynamic_quantize_kernels(r);
   register_cpu_dequantize_kernels(r);
   register_cpu_block_quant_matmul_kernels(r);
+  register_cpu_quantize_kernels(r);
+  register_cpu_qconv_kernels(r);
+  register_cpu_qdq_elementwise_kernels(r);
 }
 
 }  // namespace fastserve

@@ -78,6 +78,7 @@ void register_ref_lp_pool_kernels(KernelRegistry& r);         // lp_pool.cc (LpP
 void register_ref_quantize_kernels(KernelRegistry& r);        // quantize_linear.cc (Q, DQ, DynamicQuantizeLinear)
 void register_ref_integer_linalg_kernels(KernelRegistry& r);  // integer_linalg.cc (MatMulInteger, QLinear*, ConvInteger)
 void register_ref_block_quant_matmul_kernels(KernelRegistry& r);  // block_quant_matmul.cc (fastserve.BlockQuantMatMul)
+void register_ref_qdq_op_kernels(KernelRegistry& r);  // qdq_ops.cc (fastserve.QConv, QAdd, MaxPoolNhwc, QGlobalAveragePool)
 void register_ref_nn_kernels(KernelRegistry& r);              // register_nn_kernels.cc: all of the above
 
 // Advances a row-major multi-index over `dims`; false once it wraps past the

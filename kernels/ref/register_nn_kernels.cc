@@ -24,6 +24,7 @@ void register_ref_nn_kernels(KernelRegistry& r) {
   register_ref_quantize_kernels(r);
   register_ref_integer_linalg_kernels(r);
   register_ref_block_quant_matmul_kernels(r);
+  register_ref_qdq_op_kernels(r);
 }
 
 }  // namespace fastserve

@@ -63,6 +63,13 @@ int64_t count_flops(const Node& n, const NodeShapes& s) {
     const Attribute* act = n.attr("activation");
     return conv + (has_input(n, 3) ? y->numel() : 0) + (act != nullptr && !act->s.empty() ? y->numel() : 0);
   }
+  if ((n.domain == kFastServeDomain && op == "QConv") || (n.domain.empty() && op == "QLinearConv")) {
+    // Integer multiply-adds, counted like float ones (W is input 3).
+    const Shape* w = s.input(3);
+    const Shape* y = s.output(0);
+    if (!w || !y || w->rank() < 2) return -1;
+    return 2 * y->numel() * product(w->dims(), 1);
+  }
   if (n.domain == kFastServeDomain && op == "FusedMatMul") {
     // The product, plus one per output element for the bias and the activation.
     const Shape* a = s.input(0);

@@ -10,6 +10,8 @@
 // Nodes are visited in execution order, so a chain of foldable nodes folds
 // in one sweep.
 //
+// DequantizeLinear waits while PassContext::keep_dequantize is set (QDQ
+// import reads the integer weights behind it; see pass_manager.h).
 // Left alone: nodes producing a graph output (the session would otherwise
 // hand callers its own constant buffer as a result), outputs that would be
 // larger than ctx.max_folded_blowup_bytes and than the node's inputs
@@ -76,6 +78,7 @@ class ConstantFolder {
       const Node& node = g_.nodes[n];
       if (produces_graph_output(node, is_output_) || node.outputs.empty()) continue;
       const bool onnx = node_domain(node).empty();
+      if (onnx && ctx_.keep_dequantize && node.op_type == "DequantizeLinear") continue;
       Result<std::vector<Tensor>> folded = std::vector<Tensor>{};
       if (onnx && node.op_type == "Constant") {
         Result<Tensor> t = resolve_constant(attribute_view(model_, node));

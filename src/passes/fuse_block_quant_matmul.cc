@@ -5,8 +5,10 @@
 // an eighth of their float size in memory, and a batch-1 product (memory
 // bound) reads an eighth of the bytes.
 //
-// It runs in the leading round group *before* fold_constants, which would
-// otherwise turn the constant DequantizeLinear into a float weight.
+// It runs right after fuse_qdq, while the level-2 rounds still leave
+// DequantizeLinear unfolded (PassContext::keep_dequantize); the
+// fold_constants after it turns the DequantizeLinear nodes neither fused
+// into float weights.
 // Matched when: B is a constant int4 / uint4 matrix, the scales (and the
 // optional zero point) constants of the blocked shape, block_size >= 1 and
 // the blocks run along the reduction axis (axis 0 of MatMul's [K, N] B;

@@ -2,6 +2,7 @@
 // statistics, and the checks between passes (see pass_manager.h).
 #include "passes/pass_manager.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "passes/graph_edit.h"
@@ -26,12 +27,14 @@ namespace {
 constexpr int kMaxRounds = 8;
 
 constexpr Pass kPasses[] = {
-    {"fuse_block_quant_matmul", 2, true, &fuse_block_quant_matmul},
     {"eliminate_identity", 1, true, &eliminate_identity},
     {"eliminate_transpose", 1, true, &eliminate_transpose},
     {"eliminate_reshape", 1, true, &eliminate_reshape},
     {"fold_constants", 1, true, &fold_constants},
     {"eliminate_dead_code", 1, true, &eliminate_dead_code},
+    {"fuse_qdq", 2, false, &fuse_qdq},
+    {"fuse_block_quant_matmul", 2, false, &fuse_block_quant_matmul},
+    {"fold_constants", 2, false, &fold_constants},
     {"fold_batchnorm", 2, false, &fold_batchnorm},
     {"fuse_conv_activation", 2, false, &fuse_conv_activation},
     {"fuse_gelu", 2, false, &fuse_gelu},
@@ -115,6 +118,12 @@ Result<PassReport> run_passes(Model& model, int level, PassContext& ctx, std::sp
   FS_RETURN_IF_ERROR(model.graph.sort_topologically().with_context(display));  // passes scan in execution order
   FS_RETURN_IF_ERROR(infer_graph_shapes(model));
 
+  // The weights behind DequantizeLinear stay integer until fuse_qdq has
+  // looked at them (the fold after it takes the rest).
+  const bool qdq_import = level >= 2 && std::any_of(passes.begin(), passes.end(), [](const Pass& p) {
+    return p.run == &fuse_qdq;
+  });
+  ctx.keep_dequantize = qdq_import;
   for (int round = 1; round <= kMaxRounds; ++round) {
     int64_t changed = 0;
     for (const Pass& pass : passes) {
@@ -125,6 +134,7 @@ Result<PassReport> run_passes(Model& model, int level, PassContext& ctx, std::sp
     }
     if (changed == 0) break;
   }
+  ctx.keep_dequantize = false;
   for (const Pass& pass : passes) {
     if (pass.fixed_point || pass.min_level > level) continue;
     FS_ASSIGN_OR_RETURN(PassRun run, run_one(model, pass, 1, ctx));

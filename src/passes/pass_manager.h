@@ -13,23 +13,26 @@
 //
 // The order (run_passes runs each pass whose min_level <= level):
 //   round-based, repeated until a round changes nothing (at most kMaxRounds):
-//     1 fuse_block_quant_matmul (level 2) 4-bit blocked DequantizeLinear -> MatMul/Gemm,
-//                                         before fold_constants would unpack the weight
-//     2 eliminate_identity    (level 1)
-//     3 eliminate_transpose   (level 1)  composes Transpose pairs
-//     4 eliminate_reshape     (level 1)  collapses reshape chains, drops no-ops
-//     5 fold_constants        (level 1)
-//     6 eliminate_dead_code   (level 1)
+//     1 eliminate_identity    (level 1)
+//     2 eliminate_transpose   (level 1)  composes Transpose pairs
+//     3 eliminate_reshape     (level 1)  collapses reshape chains, drops no-ops
+//     4 fold_constants        (level 1)
+//     5 eliminate_dead_code   (level 1)
+//   (at level 2 and up the rounds leave DequantizeLinear unfolded, for fuse_qdq
+//   and fuse_block_quant_matmul)
 //   then once:
-//     7 fold_batchnorm        (level 2)  before the fusion, so Conv-BN-Relu
-//     8 fuse_conv_activation  (level 2)  becomes one FusedConv
-//     9 fuse_gelu             (level 2)  before fuse_matmul_bias, which folds Gelu in
-//    10 fuse_layer_norm       (level 2)
-//    11 fuse_matmul_bias      (level 2)
-//    12 fuse_attention        (level 2)  Q.K^T -> scale -> mask -> Softmax -> .V into fastserve.Attention
-//    13 fuse_matmul_integer_to_float (level 2)  before fuse_add_activation, so it keeps the bias Add
-//    14 fuse_add_activation   (level 2)
-//    15 eliminate_dead_code   (level 1)  drops the weights the fusions replaced
+//     6 fuse_qdq              (level 2)  DQ -> Conv/Add/pools -> Q into integer ops (NHWC)
+//     7 fuse_block_quant_matmul (level 2) 4-bit blocked DQ -> MatMul/Gemm into BlockQuantMatMul
+//     8 fold_constants        (level 2)  folds the DequantizeLinear nodes the two left
+//     9 fold_batchnorm        (level 2)  before the fusion, so Conv-BN-Relu
+//    10 fuse_conv_activation  (level 2)  becomes one FusedConv
+//    11 fuse_gelu             (level 2)  before fuse_matmul_bias, which folds Gelu in
+//    12 fuse_layer_norm       (level 2)
+//    13 fuse_matmul_bias      (level 2)
+//    14 fuse_attention        (level 2)  Q.K^T -> scale -> mask -> Softmax -> .V into fastserve.Attention
+//    15 fuse_matmul_integer_to_float (level 2)  before fuse_add_activation, so it keeps the bias Add
+//    16 fuse_add_activation   (level 2)
+//    17 eliminate_dead_code   (level 1)  drops the weights the fusions replaced
 // (kPasses in pass_manager.cc is the table itself.)
 // Shapes are inferred before the first pass and again after each one
 // (passes match on static shapes), and the graph is verified after each
@@ -67,6 +70,16 @@ struct PassContext {
   // bytes and be larger than its inputs (ConstantOfShape/Expand/Tile-like
   // blowups would cost memory and load time for nothing).
   int64_t max_folded_blowup_bytes = int64_t{16} << 20;
+  // Set by run_passes while fuse_qdq has yet to run: fold_constants then
+  // leaves DequantizeLinear nodes alone, so QDQ import still sees the
+  // integer weights behind them (folded, they would be float constants).
+  bool keep_dequantize = false;
+  // The session's kernels have a fast INT8 GEMM (AVX-512 VNNI or AMX; set by
+  // the runtime from the host ISA). fuse_qdq rewrites only then: on other
+  // hosts the integer ops would run on the portable GEMM, about 10x slower
+  // than the float path the QDQ model otherwise takes (ResNet-50: 350 ms
+  // against 33 ms).
+  bool fast_int8 = true;
 
   // Filled by the running pass: one call per rewrite, naming the op types of
   // the nodes it removed, replaced or created ("Conv", "fastserve.FusedConv").
@@ -117,5 +130,6 @@ Status fuse_layer_norm(Model& model, PassContext& ctx);
 Status eliminate_transpose(Model& model, PassContext& ctx);
 Status eliminate_reshape(Model& model, PassContext& ctx);
 Status fuse_attention(Model& model, PassContext& ctx);
+Status fuse_qdq(Model& model, PassContext& ctx);
 
 }  // namespace fastserve

@@ -85,6 +85,7 @@ Result<PassReport> optimize_model(Model& model, int level, const PlanOptions& op
                                   const KernelRegistry& registry, ThreadPool& pool) {
   PassContext ctx;
   ctx.evaluate_node = kernel_node_evaluator(options, registry, pool);
+  ctx.fast_int8 = options.device == Device::kCpu && options.isa >= Isa::kAvx512Vnni;
   return run_passes(model, level, ctx);
 }
 
