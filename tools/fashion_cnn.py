@@ -40,7 +40,7 @@ OPSET = 17
 SEED = 1234
 
 
-def seed_everything(seed, threads=2):
+def seed_everything(seed, threads=1):
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -223,7 +223,9 @@ def write_onnx(model, path, description, accuracy, quant=None, quiet=False):
       input -Q-DQ- Conv(DQ(W int8, axis 0), DQ(B int32)) - Relu -Q-DQ- MaxPool -Q-DQ- Conv ...
       ... - Relu -Q-DQ- MaxPool -Q-DQ- Flatten - Gemm - Relu -Q-DQ- Gemm -> logits (float)
     The Q-DQ after each MaxPool repeats the one before it (same scale and zero point): the max of
-    values on the grid is on the grid, so it changes nothing but lets MaxPool run in int8."""
+    values on the grid is on the grid, so it changes nothing but lets MaxPool run in int8.
+    Weight-only INT8 (qat_fashion_mnist.weight_only_params): "act" and "b" are None, so the
+    activations and biases stay float and only the weights are int8 behind a DequantizeLinear."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -236,7 +238,7 @@ def write_onnx(model, path, description, accuracy, quant=None, quiet=False):
 
     def qdq(x, point):
         """x -> QuantizeLinear -> DequantizeLinear with the activation parameters of point."""
-        if quant is None:
+        if quant is None or quant["act"] is None:
             return x
         scale, zp = quant["act"][point]
         s = init(f"{point}.scale", np.array(scale, dtype=np.float32))
@@ -253,6 +255,9 @@ def write_onnx(model, path, description, accuracy, quant=None, quiet=False):
                     init(f"{layer}.bias", mod.bias.detach().numpy()))
         out = []
         for kind, qname in (("weight", "w"), ("bias", "b")):
+            if quant[qname] is None:  # weight-only: float bias
+                out.append(init(f"{layer}.{kind}", getattr(mod, kind).detach().numpy()))
+                continue
             q = init(f"{layer}.{kind}_quantized", quant[qname][layer])
             s = init(f"{layer}.{kind}_scale", quant[qname + "_scale"][layer].astype(np.float32))
             # Symmetric: zero points are 0, one per output channel, of the data's type.
@@ -273,7 +278,7 @@ def write_onnx(model, path, description, accuracy, quant=None, quiet=False):
         nodes.append(helper.make_node("MaxPool", [x], [f"pool{i}"], name=f"MaxPool{i}",
                                       kernel_shape=[2, 2], strides=[2, 2]))
         x = f"pool{i}"
-        if quant is not None:  # same parameters as before the pool
+        if quant is not None and quant["act"] is not None:  # same parameters as before the pool
             quant["act"][x] = quant["act"][pool_in]
             x = qdq(x, x)
     nodes.append(helper.make_node("Flatten", [x], ["flatten"], name="Flatten", axis=1))
@@ -313,7 +318,7 @@ def shown(path):
     return path if rel.startswith("..") else rel
 
 
-def ort_accuracy(path, data, threads=2):
+def ort_accuracy(path, data, threads=1):
     """Accuracy of an ONNX file in ONNX Runtime on data's test set, and its logits."""
     import onnxruntime as ort
 
