@@ -153,16 +153,32 @@ class Results:
         ort_acc = fc.ort_accuracy(path, self.data)[0]
         row = {"model": label, "step": step, "file": fc.shown(path), **st, "weight_sparsity": sparsity, "accuracy_pytorch": pytorch_acc,
                "accuracy_ort": ort_acc, "accuracy": None, "p50_ms": None}
-        if self.fs is not None:
+        if self.fs is not None:  # latency waits for remeasure(), so every row is timed together
             row["accuracy"] = self.fs.eval_accuracy(path)
-            row["p50_ms"] = self.fs.bench_p50_ms(path, self.args.bench_threads, self.args.bench_seconds)
         if self.base is None:
             self.base = row
         self.rows.append(row)
         fc.log(self.args.quiet, f"  {label}: accuracy fastserve {fmt(row['accuracy'], '.4f')}, ORT "
                                 f"{ort_acc:.4f}; {st['bytes']} bytes (gzip {st['gzip_bytes']}), "
-                                f"{st['nonzero']}/{st['params']} nonzero; p50 {fmt(row['p50_ms'], '.4f')} ms")
+                                f"{st['nonzero']}/{st['params']} nonzero")
+        row["path"] = path
         return row
+
+    def remeasure(self):
+        """One pass at the end over every file: `fastserve eval` again and `bench`, so all rows
+        come from the same binary (it may be rebuilt during a long run) and the same minutes."""
+        if self.fs is None:
+            return
+        fc.log(self.args.quiet, f"timing {len(self.rows)} models ({self.args.bench_seconds:g} s each, "
+                                f"{self.args.bench_threads} thread(s))")
+        for r in self.rows:
+            acc = self.fs.eval_accuracy(r["path"])
+            if acc != r["accuracy"]:
+                fc.log(self.args.quiet, f"  note: {r['model']}: fastserve accuracy {r['accuracy']:.4f} -> "
+                                        f"{acc:.4f} (the binary changed during the run?)")
+            r["accuracy"] = acc
+            r["p50_ms"] = self.fs.bench_p50_ms(r["path"], self.args.bench_threads, self.args.bench_seconds)
+            fc.log(self.args.quiet, f"  {r['model']}: p50 {r['p50_ms']:.4f} ms")
 
     def table(self):
         b = self.base
@@ -214,8 +230,8 @@ def parse_args(argv):
     ap.add_argument("--student", default="8,16,32", help="student widths C1,C2,HIDDEN (default %(default)s)")
     ap.add_argument("--distill-epochs", type=int, default=8, help="student training epochs (default 8)")
     ap.add_argument("--distill-lr", type=float, default=3e-3, help="student peak LR (default 3e-3)")
-    ap.add_argument("--temperature", type=float, default=4.0, help="distillation temperature T (default 4)")
-    ap.add_argument("--alpha", type=float, default=0.9, help="weight of the distillation term (default 0.9)")
+    ap.add_argument("--temperature", type=float, default=2.0, help="distillation temperature T (default 2)")
+    ap.add_argument("--alpha", type=float, default=0.5, help="weight of the distillation term (default 0.5)")
     ap.add_argument("--student-sparsity", type=float, default=0.5,
                     help="sparsity of the pruned student in (c) (default 0.5)")
     ap.add_argument("--quantizer", default="fastserve",
@@ -388,8 +404,11 @@ def main(argv=None):
                                      quant=qat.weight_only_params(plain), quiet=True)
                 res.add(label, path, "quantize", None, weight_sparsity(plain))
 
+    res.remeasure()
     table = res.table()
     lines = [table, ""]
+    if args.smoke:
+        lines.append("(--smoke: 50 steps per training, so these accuracies mean nothing)")
     # The target (>= 10x smaller, <= 2 points, faster) for each model out of the pipeline.
     last = [r for r in res.rows if r["step"] == "quantize"] or [r for r in res.rows if r["step"] == "pipeline"]
     verdicts = [res.verdict(r) for r in last]
@@ -402,6 +421,7 @@ def main(argv=None):
         f.write(text + "\n")
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump({"args": {k: (sorted(v) if isinstance(v, set) else v) for k, v in vars(args).items()},
+                   "fastserve": fs and fs.describe(),
                    "rows": res.rows, "failures": failures, "seconds": time.time() - t_start}, f, indent=1)
     say(f"wrote {fc.shown(os.path.join(args.out, 'results.md'))} and results.json "
         f"({time.time() - t_start:.0f}s)")

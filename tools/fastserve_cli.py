@@ -40,6 +40,14 @@ class FastServe:
                     f"or pass --fastserve-bin / set FASTSERVE_BIN)")
             time.sleep(2)
 
+    def describe(self):
+        """The binary's path, modification time and `--version` lines (for results files)."""
+        self._wait_for_binary()
+        p = subprocess.run([self.binary, "--version"], capture_output=True, text=True)
+        return {"binary": self.binary,
+                "mtime": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(os.path.getmtime(self.binary))),
+                "version": (p.stdout or p.stderr).strip()}
+
     def run(self, args, parse_json=True):
         """Run `fastserve ARGS`; returns the parsed JSON of stdout (or the CompletedProcess)."""
         for attempt in range(3):
