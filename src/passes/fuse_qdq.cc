@@ -411,11 +411,14 @@ class QdqFuser : public Fuser {
       }
       bias = add_initializer(g_, value(c).name + "_f32", Tensor::from_vector<float>(b));
     }
-    // W as [K, N] (the GEMM packs B from that layout).
+    // W as [K, N] (the GEMM packs B from that layout). `w` pointed into
+    // g_.values, which add_initializer above may have reallocated: look the
+    // constant up again.
     ValueId b_kn = wdq->inputs[0];
     if (trans_b) {
-      Tensor t = Tensor::empty(w->dtype(), Shape{k, n});
-      const auto* src = static_cast<const uint8_t*>(w->raw_data());
+      const Tensor wt = *constant(wdq->inputs[0]);
+      Tensor t = Tensor::empty(wt.dtype(), Shape{k, n});
+      const auto* src = static_cast<const uint8_t*>(wt.raw_data());
       auto* dst = static_cast<uint8_t*>(t.raw_data());
       for (int64_t r = 0; r < n; ++r) {
         for (int64_t q = 0; q < k; ++q) dst[q * n + r] = src[r * k + q];
