@@ -410,6 +410,8 @@ Status prune_channels(Model& model, const std::vector<PrunableLayer>& layers, co
     for (const SliceEdit& e : job.plan.slices) {
       Value& v = g.values[static_cast<size_t>(e.tensor)];
       v.initializer = keep_along(v.initializer, e.axis, job.keep, e.block);
+      v.shape = v.initializer.shape();  // the declared shape goes with the data
+      v.shape_known = true;
     }
     for (size_t ni : job.plan.group_nodes) {
       for (Attribute& a : g.nodes[ni].attributes) {
