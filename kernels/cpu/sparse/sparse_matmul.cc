@@ -8,9 +8,9 @@
 // prepare (output features are its rows; Gemm's alpha folded into the
 // values, its constant C times beta kept as the per-feature bias), and
 // A^T is dense:
-//   * M = 1 (a batch-1 linear layer): A^T is the activation row itself, a
-//     K x 1 column; each output feature is one sparse dot product, the
-//     output features are split over the threads.
+//   * M = 1 (a batch-1 linear layer): each output feature is one sparse
+//     dot product with the activation row (the SpMV kernel, gathering A),
+//     the output features split over the threads.
 //   * M > 1: A goes in blocks of 64 rows; each block is transposed into a
 //     K x 64 panel, every row of B^T runs over it into a N x 64 block, and
 //     the block is transposed into Y's rows. Tasks are (row block, feature
@@ -42,6 +42,7 @@ struct SparseMatMulState {
   SparseMatrix bt;           // B^T [N, K]
   std::vector<float> bias;   // Gemm: beta * C per feature, else empty
   ConvActivation act;        // FusedMatMul's activation
+  std::vector<int32_t> panel_doff;  // col * 64: each nonzero's row of a transposed A block
 };
 
 bool sparse_b(const NodeView& node) {
@@ -87,6 +88,7 @@ Status prepare_sparse_matmul(const NodeView& node, PrepareContext& ctx, Isa isa,
   if (!gemm) {
     FS_ASSIGN_OR_RETURN(st->act, parse_conv_activation(node, isa));
   }
+  st->panel_doff = plain_nonzero_offsets(st->bt, kSpmmBlock);
   ctx.packed_inputs |= 1u << 1;
   ctx.state = std::move(st);
   return ok_status();
@@ -129,7 +131,7 @@ Status run_sparse_matmul(const KernelContext& ctx) {
   const int threads = ctx.pool->num_threads();
   if (m == 1) {
     ctx.pool->parallel_for(n, 64, [&](int64_t r0, int64_t r1) {
-      spmm(st.bt, r0, r1, ad, 1, 1, yd, 1, params);
+      st.uk->spmv(st.bt, r0, r1, ad, yd, params);
       if (!st.act.gemm_fused) st.act.apply(yd + r0, r1 - r0);
     });
     return ok_status();
@@ -147,7 +149,7 @@ Status run_sparse_matmul(const KernelContext& ctx) {
         for (int64_t i = 0; i < k; ++i) panel[i * kSpmmBlock + j] = row[i];
       }
       float* block = thread_scratch(static_cast<size_t>(n * kSpmmBlock), kSlotBlock);
-      spmm(st.bt, r0, r1, panel, kSpmmBlock, mc, block, kSpmmBlock, params);
+      spmm(st.bt, r0, r1, panel, st.panel_doff.data(), mc, block, kSpmmBlock, params);
       for (int64_t j = 0; j < mc; ++j) {
         float* out = yd + (m0 + j) * n;
         for (int64_t r = r0; r < r1; ++r) out[r] = block[r * kSpmmBlock + j];

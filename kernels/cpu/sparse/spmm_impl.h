@@ -15,15 +15,15 @@ namespace fastserve::spmm_impl {
 // SETS accumulator sets take alternate nonzeros, so SETS * NV FMA chains
 // run at once.
 template <class V, int NV, int SETS, bool kMasked>
-__attribute__((always_inline)) inline void row_block(const SparseMatrix& s, int64_t r, const float* d, int64_t ldd,
-                                                      float* c, typename V::Mask last, const SpmmParams& p) {
+__attribute__((always_inline)) inline void row_block(const SparseMatrix& s, int64_t r, const float* d,
+                                                      const int32_t* doff, float* c, typename V::Mask last,
+                                                      const SpmmParams& p) {
   using Reg = typename V::Reg;
   constexpr int W = V::kWidth;
   Reg acc[SETS][NV];
   for (int t = 0; t < SETS; ++t) {
     for (int v = 0; v < NV; ++v) acc[t][v] = V::zero();
   }
-  const int32_t* col = s.col.data();
   const float* val = s.val.data();
   int64_t i = s.row_ptr[static_cast<size_t>(r)];
   const int64_t end = s.row_ptr[static_cast<size_t>(r) + 1];
@@ -36,13 +36,13 @@ __attribute__((always_inline)) inline void row_block(const SparseMatrix& s, int6
   for (; i + SETS <= end; i += SETS) {
     for (int t = 0; t < SETS; ++t) {
       const Reg w = V::set1(val[i + t]);
-      const float* row = d + static_cast<int64_t>(col[i + t]) * ldd;
+      const float* row = d + doff[i + t];
       for (int v = 0; v < NV; ++v) acc[t][v] = V::fma(w, load_d(row, v), acc[t][v]);
     }
   }
   for (; i < end; ++i) {
     const Reg w = V::set1(val[i]);
-    const float* row = d + static_cast<int64_t>(col[i]) * ldd;
+    const float* row = d + doff[i];
     for (int v = 0; v < NV; ++v) acc[0][v] = V::fma(w, load_d(row, v), acc[0][v]);
   }
   const Reg bias = V::set1(p.bias != nullptr ? p.bias[r] : 0.f);
@@ -70,20 +70,20 @@ __attribute__((always_inline)) inline void row_block(const SparseMatrix& s, int6
 // to the instantiation for that count so narrow products (M = 1 MatMuls)
 // do not pay for NV vectors.
 template <class V, int NV, int SETS>
-inline void row_tail(int vectors, const SparseMatrix& s, int64_t r, const float* d, int64_t ldd, float* c,
+inline void row_tail(int vectors, const SparseMatrix& s, int64_t r, const float* d, const int32_t* doff, float* c,
                      typename V::Mask last, const SpmmParams& p) {
   if constexpr (NV >= 1) {
     if (vectors == NV) {
-      row_block<V, NV, SETS, true>(s, r, d, ldd, c, last, p);
+      row_block<V, NV, SETS, true>(s, r, d, doff, c, last, p);
       return;
     }
-    if constexpr (NV > 1) row_tail<V, NV - 1, SETS>(vectors, s, r, d, ldd, c, last, p);
+    if constexpr (NV > 1) row_tail<V, NV - 1, SETS>(vectors, s, r, d, doff, c, last, p);
   }
 }
 
 template <class V, int NV, int SETS>
-void spmm(const SparseMatrix& s, int64_t row_begin, int64_t row_end, const float* d, int64_t ldd, int64_t n, float* c,
-          int64_t ldc, const SpmmParams& p) {
+void spmm(const SparseMatrix& s, int64_t row_begin, int64_t row_end, const float* d, const int32_t* doff, int64_t n,
+          float* c, int64_t ldc, const SpmmParams& p) {
   constexpr int64_t W = V::kWidth;
   constexpr int64_t kBlock = NV * W;
   static_assert(kBlock == kSpmmBlock, "one block is kSpmmBlock columns");
@@ -91,13 +91,13 @@ void spmm(const SparseMatrix& s, int64_t row_begin, int64_t row_end, const float
     const int64_t cols = std::min(kBlock, n - j0);
     if (cols == kBlock) {
       for (int64_t r = row_begin; r < row_end; ++r) {
-        row_block<V, NV, SETS, false>(s, r, d + j0, ldd, c + r * ldc + j0, V::mask(0), p);
+        row_block<V, NV, SETS, false>(s, r, d + j0, doff, c + r * ldc + j0, V::mask(0), p);
       }
     } else {
       const int vectors = static_cast<int>((cols + W - 1) / W);
       const typename V::Mask last = V::mask(static_cast<int>(cols - (vectors - 1) * W));
       for (int64_t r = row_begin; r < row_end; ++r) {
-        row_tail<V, NV, SETS>(vectors, s, r, d + j0, ldd, c + r * ldc + j0, last, p);
+        row_tail<V, NV, SETS>(vectors, s, r, d + j0, doff, c + r * ldc + j0, last, p);
       }
     }
   }

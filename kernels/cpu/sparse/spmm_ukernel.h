@@ -1,10 +1,14 @@
 // Sparse x dense matrix product microkernels (SpMM):
 //
-//   C[r][j] = act(beta * C[r][j] + bias[r] + sum_i S.val[i] * D[S.col[i]][j])
+//   C[r][j] = act(beta * C[r][j] + bias[r] + sum_i S.val[i] * d[doff[i] + j])
 //   for r in [row_begin, row_end), j < n, i over row r's nonzeros,
 //
-// S a SparseMatrix (CSR, sparse_matrix.h), D dense row-major (ldd floats
-// between rows), C row-major (ldc). beta is 0 (C is write-only) or 1 (C
+// S a SparseMatrix (CSR, sparse_matrix.h); doff[i] is where nonzero i's row
+// of D starts (D row S.col[i]): for a plain row-major matrix col * ldd; a
+// stride-1 conv points each row (c, ki, kj) into the zero-padded input
+// plane, shifted, so it needs no im2col (conv_sparse.cc). Offsets per
+// nonzero rather than per row of D save the dependent load of a row table
+// in the inner loop. C row-major (ldc). beta is 0 (C is write-only) or 1 (C
 // holds Z, the residual, and is added to). The activation is the GEMM
 // epilogue's (none, Relu, Clamp); others are the caller's post-pass.
 //
@@ -23,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "core/cpu_features.h"
 #include "kernels/cpu/gemm/gemm_ukernel.h"
@@ -39,14 +44,34 @@ struct SpmmParams {
   float clamp_min = 0.f, clamp_max = 0.f;
 };
 
-using SpmmFn = void (*)(const SparseMatrix& s, int64_t row_begin, int64_t row_end, const float* d, int64_t ldd,
-                        int64_t n, float* c, int64_t ldc, const SpmmParams& params);
+using SpmmFn = void (*)(const SparseMatrix& s, int64_t row_begin, int64_t row_end, const float* d,
+                        const int32_t* doff, int64_t n, float* c, int64_t ldc, const SpmmParams& params);
+// The n = 1 case, a sparse matrix-vector product (batch-1 linear layers):
+//   y[r] = act(beta * y[r] + bias[r] + sum_i S.val[i] * x[S.col[i]]),
+// each row a dot product over its nonzeros with x gathered (vgatherdps on
+// AVX-512 / AVX2, 16 or 8 nonzeros a step).
+using SpmvFn = void (*)(const SparseMatrix& s, int64_t row_begin, int64_t row_end, const float* x, float* y,
+                        const SpmmParams& params);
 
 struct SpmmUkernel {
   const char* name;
   Isa isa;
   SpmmFn fn;
+  SpmvFn spmv;
 };
+
+// doff[i] = koff[s.col[i]] for every nonzero (koff: where each row of D
+// starts), into `out` (s.nnz() values). Offsets must fit int32.
+void nonzero_offsets(const SparseMatrix& s, const int64_t* koff, int32_t* out);
+// The same for a plain row-major D, ld floats between rows.
+std::vector<int32_t> plain_nonzero_offsets(const SparseMatrix& s, int64_t ld);
+
+// act() of the SpMM epilogue on one value (the SpMV kernels' tail).
+inline float spmm_activate(float x, const SpmmParams& p) {
+  if (p.activation == GemmActivation::kRelu) return x > 0.f ? x : 0.f;
+  if (p.activation == GemmActivation::kClamp) return x < p.clamp_min ? p.clamp_min : (x > p.clamp_max ? p.clamp_max : x);
+  return x;
+}
 
 extern const SpmmUkernel kSpmmPortable;
 #if defined(__x86_64__) || defined(_M_X64)

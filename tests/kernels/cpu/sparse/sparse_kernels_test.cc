@@ -1,9 +1,10 @@
 // The sparse CPU kernels (kernels/cpu/sparse/, conv_sparse.cc) against plain
-// references on random shapes and sparsities: the SpMM microkernel of every
-// ISA the host runs (column tails, n = 1, empty rows, bias / residual /
-// activations), the sparse Conv / FusedConv (3x3 padded and strided, 1x1
-// direct, a 7x7 output that splits rows, a batch; each activation, with Z
-// and with Y aliasing Z), sparse MatMul / FusedMatMul / Gemm (M = 1 and
+// references on random shapes and sparsities: the SpMM and SpMV
+// microkernels of every ISA the host runs (column tails, n = 1, empty rows,
+// bias / residual / activations), the sparse Conv / FusedConv (each way of
+// feeding D: the input itself for 1x1, shifted padded planes for stride 1
+// (padded, unpadded, dilated, 1-D), im2col panels for strides; a 7x7 output
+// that splits rows, a batch; each activation, with Z and with Y aliasing Z), sparse MatMul / FusedMatMul / Gemm (M = 1 and
 // M > 64, transB, alpha / beta, bias and activations); and the choice: the
 // registry picks the sparse kernel above the break-even sparsity and the
 // dense one below it.
@@ -103,8 +104,9 @@ TEST(Spmm, EveryUkernelMatchesThePlainProduct) {
           if (with_z) std::copy(z.data<float>(), z.data<float>() + c.rows * ldc, c_out.begin());
           // Rows in two calls, as the kernels' tasks split them.
           const int64_t mid = c.rows / 2;
-          uk->fn(s, 0, mid, d.data<float>(), ldd, c.n, c_out.data(), ldc, p);
-          uk->fn(s, mid, c.rows, d.data<float>(), ldd, c.n, c_out.data(), ldc, p);
+          const std::vector<int32_t> doff = plain_nonzero_offsets(s, ldd);
+          uk->fn(s, 0, mid, d.data<float>(), doff.data(), c.n, c_out.data(), ldc, p);
+          uk->fn(s, mid, c.rows, d.data<float>(), doff.data(), c.n, c_out.data(), ldc, p);
           for (int64_t r = 0; r < c.rows; ++r) {
             for (int64_t j = 0; j < ldc; ++j) {
               const float got = c_out[static_cast<size_t>(r * ldc + j)];
@@ -119,6 +121,39 @@ TEST(Spmm, EveryUkernelMatchesThePlainProduct) {
               if (act == GemmActivation::kRelu) want = std::max(want, 0.0);
               if (act == GemmActivation::kClamp) want = std::min(std::max(want, -0.5), 0.7);
               ASSERT_NEAR(got, want, 1e-4 * (1 + std::fabs(want))) << "r " << r << " j " << j;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(Spmv, EveryUkernelMatchesThePlainProduct) {
+  std::mt19937 rng(78);
+  for (const SpmmUkernel* uk : host_spmm_ukernels()) {
+    for (int64_t k : {1, 7, 16, 31, 33, 100, 517}) {
+      for (double sparsity : {0.0, 0.5, 0.9, 1.0}) {
+        SCOPED_TRACE(std::string(uk->name) + " k " + std::to_string(k) + " sparsity " + std::to_string(sparsity));
+        const int64_t rows = 13;
+        const Tensor w = sparse_random({rows, k}, sparsity, rng);
+        const SparseMatrix s = sparse_from_dense(w.data<float>(), rows, k, k, 1);
+        const Tensor x = testing::random_f32({k}, rng);
+        const Tensor bias = testing::random_f32({rows}, rng);
+        for (GemmActivation act : {GemmActivation::kNone, GemmActivation::kRelu}) {
+          for (float beta : {0.f, 1.f}) {
+            SpmmParams p;
+            p.bias = bias.data<float>();
+            p.activation = act;
+            p.beta = beta;
+            std::vector<float> y(static_cast<size_t>(rows), 0.25f);
+            uk->spmv(s, 0, 5, x.data<float>(), y.data(), p);
+            uk->spmv(s, 5, rows, x.data<float>(), y.data(), p);
+            for (int64_t r = 0; r < rows; ++r) {
+              double want = bias.data<float>()[r] + (beta != 0.f ? 0.25 : 0.0);
+              for (int64_t i = 0; i < k; ++i) want += static_cast<double>(w.data<float>()[r * k + i]) * x.data<float>()[i];
+              if (act == GemmActivation::kRelu) want = std::max(want, 0.0);
+              ASSERT_NEAR(y[static_cast<size_t>(r)], want, 1e-4 * (1 + std::fabs(want))) << "row " << r;
             }
           }
         }
@@ -146,6 +181,10 @@ TEST(SparseConv, MatchesTheReferenceOnRandomShapesAndSparsities) {
       {"1x1 stride 2 (gathered)", {1, 16, 10, 10}, {8, 16, 1, 1}, {attr_ints("strides", {2, 2})}},
       {"7x7 output: one panel, rows split", {1, 32, 7, 7}, {64, 32, 3, 3}, {pad1}},
       {"1-D, dilated", {2, 6, 40}, {10, 6, 5}, {attr_ints("dilations", {2}), attr_ints("pads", {3, 1})}},
+      {"3x3 unpadded, dilated (shifted, grid wider than the output)", {1, 4, 13, 17}, {6, 4, 3, 3},
+       {attr_ints("dilations", {2, 3})}},
+      {"1x1 padded (shifted)", {1, 5, 6, 6}, {9, 5, 1, 1}, {pad1}},
+      {"5x5 pad 2, 56 wide (several blocks per row)", {1, 3, 9, 56}, {8, 3, 5, 5}, {attr_ints("pads", {2, 2, 2, 2})}},
   };
   for (const ConvCase& c : cases) {
     for (double sparsity : {0.5, 0.9, 0.99}) {
