@@ -12,6 +12,8 @@ void register_cpu_attention_kernels(KernelRegistry& r);       // attention/atten
 void register_cpu_conv_kernels(KernelRegistry& r);            // conv/conv.cc
 void register_cpu_conv_depthwise_kernels(KernelRegistry& r);  // conv/conv_depthwise.cc
 void register_cpu_conv_winograd_kernels(KernelRegistry& r);   // conv/conv_winograd.cc
+void register_cpu_conv_sparse_kernels(KernelRegistry& r);     // conv/conv_sparse.cc
+void register_cpu_sparse_matmul_kernels(KernelRegistry& r);   // sparse/sparse_matmul.cc
 void register_cpu_conv_transpose_kernels(KernelRegistry& r);  // conv/conv_transpose.cc
 void register_cpu_pool_kernels(KernelRegistry& r);            // pool/pool.cc
 void register_cpu_batchnorm_kernels(KernelRegistry& r);       // batchnorm/batchnorm.cc
@@ -30,6 +32,8 @@ void register_cpu_nn_kernels(KernelRegistry& r) {
   register_cpu_conv_kernels(r);
   register_cpu_conv_depthwise_kernels(r);
   register_cpu_conv_winograd_kernels(r);
+  register_cpu_conv_sparse_kernels(r);
+  register_cpu_sparse_matmul_kernels(r);
   register_cpu_conv_transpose_kernels(r);
   register_cpu_pool_kernels(r);
   register_cpu_batchnorm_kernels(r);

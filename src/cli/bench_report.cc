@@ -83,6 +83,18 @@ void append_profile(std::string& out, const ProfileReport& p, int top) {
   if (shown < p.nodes.size()) {
     out += fmt::format("  ({} of {} nodes shown; --top N shows more)\n", shown, p.nodes.size());
   }
+  // Which layers run on the sparse kernels (a pruned weight above the
+  // break-even, kernels/cpu/sparse/sparse_matrix.h), and their time.
+  int64_t sparse_nodes = 0;
+  double sparse_ms = 0, sparse_pct = 0;
+  for (const ProfileRow& row : p.nodes) {
+    if (row.kernel.find("_sparse__") == std::string::npos) continue;
+    ++sparse_nodes;
+    sparse_ms += row.ms;
+    sparse_pct += row.percent;
+  }
+  out += fmt::format("  sparse kernels: {} of {} nodes{}\n", sparse_nodes, p.nodes.size(),
+                     sparse_nodes > 0 ? fmt::format(", {:.4f} ms/run ({:.1f}%)", sparse_ms, sparse_pct) : "");
   size_t w = 7;
   for (const OpTypeRow& op : p.op_types) w = std::max(w, op.op.size());
   out += fmt::format("\n  {:<{}}  {:>5}  {:>9}  {:>6}\n", "op type", w, "nodes", "ms/run", "%");

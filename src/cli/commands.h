@@ -13,5 +13,6 @@ Command add_bench_command(CLI::App& app);    // bench_command.cc: latency, throu
 Command add_ops_command(CLI::App& app);      // ops_command.cc: supported operators (docs/ops.md)
 Command add_serve_command(CLI::App& app);     // serve_command.cc: the KServe v2 / Triton server
 Command add_quantize_command(CLI::App& app);  // quantize_command.cc: a dynamic-INT8 copy of a model
+Command add_prune_command(CLI::App& app);     // prune_command.cc: a pruned copy of a model
 
 }  // namespace fastserve::cli

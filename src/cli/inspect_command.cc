@@ -13,7 +13,9 @@
 // once on zeros (symbolic dims as 1) for the memory planner's arena size
 // beside the naive sum of its intermediates. --dump-graph FILE writes the
 // graph after the passes of -O as an ONNX model (onnx/onnx_writer.h), to
-// open in Netron.
+// open in Netron. The same run lists the nodes that compile to a sparse
+// kernel (pruned weights above the break-even sparsity) with their weight's
+// fraction of zeros.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -25,6 +27,7 @@
 #include "core/thread_pool.h"
 #include "fastserve/session.h"
 #include "graph/flops.h"
+#include "kernels/cpu/sparse/sparse_matrix.h"
 #include "onnx/onnx_writer.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/optimize_model.h"
@@ -58,6 +61,13 @@ struct ActivationMemory {
   bool known = false;
   size_t planned = 0, naive = 0;
   std::string why;  // when not known
+  // The nodes the compiled session runs on a sparse kernel (known with the
+  // rest): node, op, kernel, and the weight's fraction of zeros.
+  struct SparseLayer {
+    std::string node, op, kernel;
+    double sparsity = 0;
+  };
+  std::vector<SparseLayer> sparse;
 };
 
 ActivationMemory probe_activation_memory(const std::shared_ptr<const Model>& model, const InspectOptions& opts) {
@@ -87,6 +97,23 @@ ActivationMemory probe_activation_memory(const std::shared_ptr<const Model>& mod
   }
   const MemoryStats m = (*s)->memory_stats();
   out.known = true;
+  // The session dropped the weights it packed; the same passes on a copy
+  // (nothing compiled) give the weights each sparse node reads.
+  std::shared_ptr<Model> passed;
+  for (const KernelChoice& k : (*s)->kernel_choices()) {
+    if (k.kernel_name.find("_sparse__") == std::string::npos) continue;
+    if (passed == nullptr) {
+      auto o = optimize(*model, opts);
+      passed = o.ok() ? o->first : std::make_shared<Model>();
+    }
+    double sparsity = -1;
+    for (const Node& n : passed->graph.nodes) {
+      if (n.name != k.node_name || n.inputs.size() < 2 || n.inputs[1] == kNoValue) continue;
+      const Value& w = passed->graph.values[static_cast<size_t>(n.inputs[1])];
+      if (w.is_constant()) sparsity = zero_fraction(w.initializer);
+    }
+    out.sparse.push_back({k.node_name, k.op_type, k.kernel_name, sparsity});
+  }
   out.planned = m.planned_activation_bytes;
   out.naive = m.naive_activation_bytes;
   return out;
@@ -214,6 +241,14 @@ void print_json(const InspectOptions& opts, const Model& m, const FlopsEstimate&
   out += "]";
   if (memory.known) {
     out += fmt::format(",\"activation_bytes\":{{\"planned\":{},\"naive\":{}}}", memory.planned, memory.naive);
+    out += ",\"sparse_layers\":[";
+    for (size_t i = 0; i < memory.sparse.size(); ++i) {
+      const auto& l = memory.sparse[i];
+      out += fmt::format("{}{{\"node\":{},\"op_type\":{},\"kernel\":{},\"weight_sparsity\":{}}}", i ? "," : "",
+                         json_string(l.node), json_string(l.op), json_string(l.kernel),
+                         l.sparsity < 0 ? std::string("null") : json_number(l.sparsity));
+    }
+    out += "]";
   } else {
     out += ",\"activation_bytes\":null";
   }
@@ -278,6 +313,13 @@ void print_text(const InspectOptions& opts, const Model& m, const FlopsEstimate&
   if (memory.known) {
     fmt::print("activations (one run, symbolic dims as 1, level {}): planned arena {}, naive sum {}\n", opts.opt_level,
                human_bytes(static_cast<double>(memory.planned)), human_bytes(static_cast<double>(memory.naive)));
+    fmt::print("sparse kernels: {}\n", memory.sparse.empty()
+                                            ? std::string("none (no constant weight above the break-even sparsity)")
+                                            : fmt::format("{} nodes", memory.sparse.size()));
+    for (const auto& l : memory.sparse) {
+      fmt::print("  {} ({}): {}{}\n", l.node, l.op, l.kernel,
+                 l.sparsity < 0 ? "" : fmt::format(", weight {:.1f}% zero", 100.0 * l.sparsity));
+    }
   } else {
     fmt::print("activations: unknown ({})\n", memory.why);
   }

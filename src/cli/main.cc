@@ -50,7 +50,8 @@ int main_impl(int argc, char** argv) {
 
   std::vector<Command> commands = {add_run_command(app), add_eval_command(app), add_inspect_command(app),
                                    add_bench_command(app), add_ops_command(app),
-                                   add_serve_command(app), add_quantize_command(app)};
+                                   add_serve_command(app), add_quantize_command(app),
+                                   add_prune_command(app)};
 
   try {
     app.parse(argc, argv);
@@ -65,7 +66,7 @@ int main_impl(int argc, char** argv) {
     std::vector<std::string> rest = app.remaining();
     if (app.get_subcommands().empty() && !rest.empty() && rest[0].rfind("-", 0) != 0) {
       return report_usage_error(fmt::format(
-          "unknown command '{}' (commands: run, eval, inspect, bench, ops, serve; see fastserve --help)", rest[0]));
+          "unknown command '{}' (commands: run, eval, inspect, bench, ops, serve, quantize, prune; see fastserve --help)", rest[0]));
     }
     return report_usage_error(fmt::format("{} (see fastserve --help)", e.what()));
   }

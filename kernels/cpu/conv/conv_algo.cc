@@ -22,7 +22,13 @@
 //        16    0.79  1.04   1.17   1.94   2.18   2.12   2.49
 //        64    0.83  1.61   1.10   2.48   2.72   2.43   2.61
 //   4. anything else -> kIm2col (im2col into packed panels + GEMM).
+// Before all of these: a group-1 conv whose constant W has at least
+// kSparseConvMinSparsity exact zeros (a pruned layer) -> kSparse, the CSR
+// W times im2col columns (conv_sparse.cc): below that fraction the dense
+// algorithms win (the measured break-even, kernels/cpu/sparse/sparse_matrix.h).
 #include "kernels/cpu/conv/conv_algo.h"
+
+#include "kernels/cpu/sparse/sparse_matrix.h"
 
 #include <vector>
 
@@ -57,6 +63,7 @@ const char* conv_algo_name(ConvAlgo algo) {
     case ConvAlgo::kPointwise: return "1x1_gemm";
     case ConvAlgo::kWinograd: return "winograd";
     case ConvAlgo::kDepthwise: return "depthwise";
+    case ConvAlgo::kSparse: return "sparse";
   }
   return "?";
 }
@@ -91,6 +98,10 @@ ConvAlgo choose_conv_algorithm(const NodeView& node) {
   int64_t taps = 1;
   for (size_t i = 0; i < nd; ++i) taps *= w[i + 2];
 
+  if (group == 1 && node.input_value(1) != nullptr &&
+      zero_fraction_at_least(*node.input_value(1), kSparseConvMinSparsity)) {
+    return ConvAlgo::kSparse;
+  }
   if (group > 1 && cg == 1 && m == group) return ConvAlgo::kDepthwise;
   if (taps == 1) return ConvAlgo::kPointwise;
 

@@ -23,6 +23,7 @@ enum class ConvAlgo : uint8_t {
   kPointwise,  // 1x1: GEMM on the NCHW input (stride 1, no pad) or on a gathered copy
   kWinograd,   // F(4x4, 3x3): 3x3, stride 1, dilation 1, group 1, constant W
   kDepthwise,  // group == C == M: direct vectorized loops
+  kSparse,     // group 1, constant W with >= kSparseConvMinSparsity zeros: CSR W x im2col columns
 };
 
 const char* conv_algo_name(ConvAlgo algo);

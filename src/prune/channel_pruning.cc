@@ -1,0 +1,439 @@
+// Channel (filter) pruning (Li et al., "Pruning Filters for Efficient
+// ConvNets", ICLR 2017): a layer's output channels of smallest L1 norm are
+// removed (the norm of the filter as it runs: scaled by the
+// BatchNormalization that follows, if any), and so is everything that only existed to serve them, so the
+// model is physically smaller and runs faster on the dense kernels.
+//
+// Producers: a group-1 Conv (filters W[m]), a Gemm or a MatMul with a 2-D
+// constant B (output features). From the producer's output the channels
+// are followed through every reader:
+//   * channel-wise ops pass them on: Relu, LeakyRelu, Clip (constant
+//     bounds), Sigmoid, Tanh, HardSigmoid, HardSwish, Elu, Selu, Softplus,
+//     Identity, Dropout; and for conv outputs MaxPool / AveragePool /
+//     GlobalAveragePool / GlobalMaxPool and BatchNormalization (its scale,
+//     bias, mean and var lose the same entries);
+//   * a depthwise Conv (group == C == M) follows its input channels: its
+//     filters, bias and `group` shrink and the channels go on through it;
+//   * a group-1 Conv loses the matching input channels of its W;
+//   * Flatten (axis 1) of a static [N, C, ...] into Gemm / MatMul: the
+//     consumer loses the block of K rows of each removed channel (H*W rows
+//     per channel);
+//   * a Gemm / MatMul reading a pruned [N, F] loses the matching K rows.
+// Anything else that reads the channels (Add, Concat, Mul, Reshape, a
+// graph output, a grouped conv) leaves the producer unpruned, with the
+// reason in the report. Pruning both branches of a residual Add identically
+// would be correct too, but needs every producer of the sum pruned with one
+// shared channel set; the simple rule keeps ResNet's block-output convs and
+// prunes each basic block's first conv, which carries half the FLOPs.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <set>
+
+#include "passes/graph_edit.h"
+#include "prune/methods.h"
+
+namespace fastserve::prune {
+namespace {
+
+// "Remove channel c" on a tensor means removing indices [c*block, (c+1)*block)
+// along `axis`.
+struct SliceEdit {
+  ValueId tensor = kNoValue;
+  int axis = 0;
+  int64_t block = 1;
+};
+
+struct ChannelPlan {
+  std::vector<SliceEdit> slices;
+  // |gamma| / sqrt(var + eps) of the BatchNormalization the channels reach
+  // first, else empty: the filter the engine runs is W scaled by it
+  // (fold_batchnorm), so that is the filter whose L1 norm ranks.
+  std::vector<double> bn_scale;
+  std::vector<size_t> group_nodes;  // depthwise convs whose `group` becomes the kept count
+};
+
+bool is_channelwise_unary(const std::string& op) {
+  static const std::set<std::string> kOps = {"Relu",     "LeakyRelu", "Sigmoid", "Tanh",     "HardSigmoid",
+                                             "HardSwish", "Elu",      "Selu",    "Softplus", "Identity",
+                                             "Dropout",   "Clip"};
+  return kOps.count(op) > 0;
+}
+
+bool is_channel_pool(const std::string& op) {
+  return op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool";
+}
+
+int64_t attr_int(const Node& n, const char* name, int64_t def) {
+  const Attribute* a = n.attr(name);
+  return a != nullptr ? a->i : def;
+}
+
+class Tracer {
+ public:
+  Tracer(const Graph& g) : g_(g), consumers_(consumers_of(g)), is_output_(graph_output_flags(g)), uses_(g.use_counts()) {}
+
+  // Follows `channels` channels of value `v` (on axis 1 when `conv_layout`,
+  // else the last axis of a rank-2 value) to every reader; false with `why`
+  // when one of them cannot follow.
+  bool trace(ValueId v, int64_t channels, bool conv_layout, ChannelPlan& plan, std::string& why) {
+    const Value& val = g_.values[static_cast<size_t>(v)];
+    if (is_output_[static_cast<size_t>(v)]) {
+      why = "its channels reach graph output '" + val.name + "'";
+      return false;
+    }
+    if (depth_++ > 64) {
+      why = "the channel chain is too long";
+      return false;
+    }
+    for (int32_t ci : consumers_[static_cast<size_t>(v)]) {
+      const Node& n = g_.nodes[static_cast<size_t>(ci)];
+      const std::string who = n.op_type + " '" + layer_name(g_, n) + "'";
+      if (!n.domain.empty()) {
+        why = "its channels reach " + n.domain + "." + who;
+        return false;
+      }
+      const bool followable = is_channelwise_unary(n.op_type) || is_channel_pool(n.op_type) ||
+                              n.op_type == "BatchNormalization" || n.op_type == "Conv" || n.op_type == "Flatten" ||
+                              n.op_type == "Gemm" || n.op_type == "MatMul";
+      if (!followable) {
+        why = "its channels reach " + who;
+        return false;
+      }
+      if (n.inputs.empty() || n.inputs[0] != v || std::count(n.inputs.begin(), n.inputs.end(), v) != 1) {
+        why = "its channels reach " + who + " (not as its only data input)";
+        return false;
+      }
+      if (is_channelwise_unary(n.op_type)) {
+        if (n.op_type == "Clip" && !clip_bounds_constant(n)) {
+          why = "its channels reach " + who + " with run-time bounds";
+          return false;
+        }
+        if (n.op_type == "Dropout" && n.outputs.size() > 1 && n.outputs[1] != kNoValue &&
+            uses_[static_cast<size_t>(n.outputs[1])] > 0) {
+          why = "its channels reach " + who + "'s mask output";
+          return false;
+        }
+        if (!trace(n.outputs[0], channels, conv_layout, plan, why)) return false;
+        continue;
+      }
+      if (conv_layout && is_channel_pool(n.op_type)) {
+        if (n.outputs.size() > 1 && n.outputs[1] != kNoValue && uses_[static_cast<size_t>(n.outputs[1])] > 0) {
+          why = "its channels reach " + who + "'s indices output";
+          return false;
+        }
+        if (!trace(n.outputs[0], channels, conv_layout, plan, why)) return false;
+        continue;
+      }
+      if (conv_layout && n.op_type == "BatchNormalization") {
+        if (n.inputs.size() < 5 || (n.outputs.size() > 1 && n.outputs[1] != kNoValue)) {
+          why = "its channels reach " + who + " in training mode";
+          return false;
+        }
+        for (size_t i = 1; i < 5; ++i) {
+          if (!own_vector(n.inputs[i], channels, why, who)) return false;
+          plan.slices.push_back({n.inputs[i], 0, 1});
+        }
+        if (plan.bn_scale.empty()) {
+          const Attribute* eps_attr = n.attr("epsilon");
+          const double eps = eps_attr != nullptr ? eps_attr->f : 1e-5;
+          const float* gamma = g_.values[static_cast<size_t>(n.inputs[1])].initializer.data<float>();
+          const float* var = g_.values[static_cast<size_t>(n.inputs[4])].initializer.data<float>();
+          for (int64_t c = 0; c < channels; ++c) {
+            plan.bn_scale.push_back(std::fabs(gamma[c]) / std::sqrt(static_cast<double>(var[c]) + eps));
+          }
+        }
+        if (!trace(n.outputs[0], channels, conv_layout, plan, why)) return false;
+        continue;
+      }
+      if (conv_layout && n.op_type == "Conv") {
+        if (!follow_conv(static_cast<size_t>(ci), channels, plan, why)) return false;
+        continue;
+      }
+      if (conv_layout && n.op_type == "Flatten") {
+        if (!follow_flatten(n, channels, plan, why)) return false;
+        continue;
+      }
+      if (!conv_layout && (n.op_type == "Gemm" || n.op_type == "MatMul")) {
+        if (!cut_k_rows(n, channels, 1, plan, why)) return false;
+        continue;
+      }
+      why = "its channels reach " + who;
+      return false;
+    }
+    return true;
+  }
+
+  // The tensor (initializer) is read by one node only: editing it cannot
+  // change another layer.
+  bool sole_use(ValueId id, std::string& why, const std::string& who) const {
+    if (uses_[static_cast<size_t>(id)] != 1) {
+      why = "'" + g_.values[static_cast<size_t>(id)].name + "' of " + who + " is shared with another node";
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  bool clip_bounds_constant(const Node& n) const {
+    for (size_t i = 1; i < n.inputs.size(); ++i) {
+      if (n.inputs[i] != kNoValue && !g_.values[static_cast<size_t>(n.inputs[i])].is_constant()) return false;
+    }
+    return true;
+  }
+
+  // A constant 1-D float vector of `channels` entries only this node reads.
+  bool own_vector(ValueId id, int64_t channels, std::string& why, const std::string& who) const {
+    const bool ok = id != kNoValue && g_.values[static_cast<size_t>(id)].is_constant() &&
+                    g_.values[static_cast<size_t>(id)].initializer.rank() == 1 &&
+                    g_.values[static_cast<size_t>(id)].initializer.dim(0) == channels;
+    if (!ok) {
+      why = who + " has a parameter that is not a constant [" + std::to_string(channels) + "] vector";
+      return false;
+    }
+    return sole_use(id, why, who);
+  }
+
+  bool follow_conv(size_t ci, int64_t channels, ChannelPlan& plan, std::string& why) {
+    const Node& n = g_.nodes[ci];
+    const std::string who = "Conv '" + layer_name(g_, n) + "'";
+    const Tensor* w = constant_input(g_, n, 1);
+    if (w == nullptr || w->dtype() != DType::kF32 || w->rank() < 3) {
+      why = "its channels reach " + who + " whose W is not a float constant";
+      return false;
+    }
+    if (!sole_use(n.inputs[1], why, who)) return false;
+    const int64_t group = attr_int(n, "group", 1);
+    if (group == 1 && w->dim(1) == channels) {
+      plan.slices.push_back({n.inputs[1], 1, 1});
+      return true;
+    }
+    if (group == channels && w->dim(0) == channels && w->dim(1) == 1) {
+      // Depthwise: filter c reads channel c alone, so it goes with it.
+      plan.slices.push_back({n.inputs[1], 0, 1});
+      if (n.inputs.size() > 2 && n.inputs[2] != kNoValue) {
+        if (!own_vector(n.inputs[2], channels, why, who)) return false;
+        plan.slices.push_back({n.inputs[2], 0, 1});
+      }
+      plan.group_nodes.push_back(ci);
+      return trace(n.outputs[0], channels, true, plan, why);
+    }
+    why = "its channels reach grouped " + who;
+    return false;
+  }
+
+  bool follow_flatten(const Node& n, int64_t channels, ChannelPlan& plan, std::string& why) {
+    const std::string who = "Flatten '" + layer_name(g_, n) + "'";
+    const Value& in = g_.values[static_cast<size_t>(n.inputs[0])];
+    if (attr_int(n, "axis", 1) != 1 || !in.shape_known || in.shape.rank() < 2 || in.shape[1] != channels) {
+      why = "its channels reach " + who + " (want axis 1 of a [N, C, ...] input of known rank)";
+      return false;
+    }
+    int64_t block = 1;
+    for (size_t i = 2; i < in.shape.rank(); ++i) {
+      if (in.shape[i] < 0) {
+        why = "its channels reach " + who + " whose input's spatial dims are not static";
+        return false;
+      }
+      block *= in.shape[i];
+    }
+    const ValueId out = n.outputs[0];
+    if (is_output_[static_cast<size_t>(out)]) {
+      why = "its channels reach graph output '" + g_.values[static_cast<size_t>(out)].name + "'";
+      return false;
+    }
+    for (int32_t ci : consumers_[static_cast<size_t>(out)]) {
+      const Node& c = g_.nodes[static_cast<size_t>(ci)];
+      if (!c.domain.empty() || (c.op_type != "Gemm" && c.op_type != "MatMul") || c.inputs[0] != out) {
+        why = "the flattened channels reach " + c.op_type + " '" + layer_name(g_, c) + "'";
+        return false;
+      }
+      if (!cut_k_rows(c, channels, block, plan, why)) return false;
+    }
+    return true;
+  }
+
+  // Gemm / MatMul reading the channels as A's K: B's K rows (block per channel) go.
+  bool cut_k_rows(const Node& n, int64_t channels, int64_t block, ChannelPlan& plan, std::string& why) {
+    const std::string who = n.op_type + " '" + layer_name(g_, n) + "'";
+    const Tensor* b = constant_input(g_, n, 1);
+    if (n.inputs[0] == n.inputs[1] || b == nullptr || b->dtype() != DType::kF32 || b->rank() != 2) {
+      why = "its channels reach " + who + " whose B is not a float constant matrix";
+      return false;
+    }
+    if (n.op_type == "Gemm" && attr_int(n, "transA", 0) != 0) {
+      why = "its channels reach " + who + " with transA";
+      return false;
+    }
+    const bool trans_b = n.op_type == "Gemm" && attr_int(n, "transB", 0) != 0;
+    const int axis = trans_b ? 1 : 0;
+    if (b->dim(axis) != channels * block) {
+      why = who + "'s K is " + std::to_string(b->dim(axis)) + ", not " + std::to_string(channels * block);
+      return false;
+    }
+    if (!sole_use(n.inputs[1], why, who)) return false;
+    plan.slices.push_back({n.inputs[1], axis, block});
+    return true;
+  }
+
+  const Graph& g_;
+  std::vector<std::vector<int32_t>> consumers_;
+  std::vector<bool> is_output_;
+  std::vector<int32_t> uses_;
+  int depth_ = 0;
+};
+
+// t without the removed channels: along `axis`, keeps blocks keep[i] of `block` indices.
+Tensor keep_along(const Tensor& t, int axis, const std::vector<int64_t>& keep, int64_t block) {
+  std::vector<int64_t> dims = t.shape().dims();
+  const int64_t dim = dims[static_cast<size_t>(axis)];
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < axis; ++i) outer *= dims[static_cast<size_t>(i)];
+  for (size_t i = static_cast<size_t>(axis) + 1; i < dims.size(); ++i) inner *= dims[i];
+  dims[static_cast<size_t>(axis)] = static_cast<int64_t>(keep.size()) * block;
+  Tensor out = Tensor::empty(t.dtype(), Shape(dims));
+  const size_t elem = dtype_size(t.dtype());
+  const size_t run = static_cast<size_t>(block * inner) * elem;
+  const auto* src = static_cast<const unsigned char*>(t.raw_data());
+  auto* dst = static_cast<unsigned char*>(out.raw_data());
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t c : keep) {
+      std::memcpy(dst, src + static_cast<size_t>((o * dim + c * block) * inner) * elem, run);
+      dst += run;
+    }
+  }
+  return out;
+}
+
+// Per output channel of the producer, the L1 norm of its weights.
+std::vector<double> channel_l1(const Tensor& w, int axis, int64_t channels) {
+  std::vector<double> norms(static_cast<size_t>(channels), 0.0);
+  const float* d = w.data<float>();
+  const int64_t inner = axis == 0 ? w.numel() / channels : 1;
+  for (int64_t i = 0; i < w.numel(); ++i) {
+    const int64_t c = axis == 0 ? i / inner : i % channels;
+    norms[static_cast<size_t>(c)] += std::fabs(d[i]);
+  }
+  return norms;
+}
+
+// Lets shape inference derive the new channel counts: intermediate values
+// forget their static dims (rank and dim names stay).
+Status reinfer_shapes(Model& model) {
+  Graph& g = model.graph;
+  const std::vector<bool> is_output = graph_output_flags(g), is_input = graph_input_flags(g);
+  for (size_t i = 0; i < g.values.size(); ++i) {
+    Value& v = g.values[i];
+    if (v.is_constant() || is_output[i] || is_input[i] || !v.shape_known) continue;
+    for (size_t d = 0; d < v.shape.rank(); ++d) v.shape[d] = kUnknownDim;
+  }
+  return infer_graph_shapes(model);
+}
+
+}  // namespace
+
+Status prune_channels(Model& model, const std::vector<PrunableLayer>& layers, const PruneOptions& options,
+                      PruneReport& report) {
+  Graph& g = model.graph;
+  FS_RETURN_IF_ERROR(infer_graph_shapes(model));
+  struct Job {
+    const PrunableLayer* layer;
+    ChannelPlan plan;
+    std::vector<int64_t> keep;
+    int64_t channels;
+  };
+  std::vector<Job> jobs;
+  Tracer tracer(g);
+  for (const PrunableLayer& l : layers) {
+    const Node& n = g.nodes[l.node];
+    const Tensor& w = g.values[static_cast<size_t>(l.weight)].initializer;
+    std::string why;
+    ChannelPlan plan;
+    int axis = 0;  // the producer's output-channel axis of W
+    bool conv_layout = true;
+    const std::string who = n.op_type + " '" + l.name + "'";
+    if (n.op_type == "Conv") {
+      if (attr_int(n, "group", 1) != 1) why = "grouped conv: its filters are tied to its input channels";
+    } else if (n.op_type == "Gemm") {
+      conv_layout = false;
+      axis = attr_int(n, "transB", 0) != 0 ? 0 : 1;
+      if (w.rank() != 2) why = "B is not a matrix";
+    } else {  // MatMul
+      conv_layout = false;
+      axis = 1;
+      if (w.rank() != 2) why = "B is not a matrix";
+    }
+    if (why.empty()) tracer.sole_use(l.weight, why, who);  // sets why when shared
+    const int64_t channels = why.empty() ? w.dim(axis) : 0;
+    if (why.empty()) plan.slices.push_back({l.weight, axis, 1});
+    if (why.empty() && n.op_type != "MatMul" && n.inputs.size() > 2 && n.inputs[2] != kNoValue) {
+      const Value& b = g.values[static_cast<size_t>(n.inputs[2])];
+      const Shape& bs = b.initializer.shape();
+      const bool vector = b.is_constant() && b.initializer.numel() == channels &&
+                          (bs.rank() == 1 || (bs.rank() == 2 && bs[0] == 1));
+      if (!vector) {
+        why = "its bias is not a constant [" + std::to_string(channels) + "] vector";
+      } else if (tracer.sole_use(n.inputs[2], why, who)) {
+        plan.slices.push_back({n.inputs[2], static_cast<int>(bs.rank()) - 1, 1});
+      }
+    }
+    if (why.empty() && !n.outputs.empty()) {
+      const Value& y = g.values[static_cast<size_t>(n.outputs[0])];
+      if (!conv_layout && (!y.shape_known || y.shape.rank() != 2)) {
+        why = "its output is not a known [N, F] matrix";
+      } else {
+        tracer.trace(n.outputs[0], channels, conv_layout, plan, why);
+      }
+    }
+    if (!why.empty()) {
+      report.kept.push_back(l.name + ": " + why);
+      continue;
+    }
+    const double s = layer_sparsity(options, l.name);
+    const int64_t remove = std::min<int64_t>(channels - 1, static_cast<int64_t>(std::floor(s * channels)));
+    std::vector<double> norms = channel_l1(w, axis, channels);
+    for (size_t c = 0; c < plan.bn_scale.size(); ++c) norms[c] *= plan.bn_scale[c];
+    std::vector<int64_t> order(static_cast<size_t>(channels));
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+      return norms[static_cast<size_t>(a)] > norms[static_cast<size_t>(b)];
+    });
+    std::vector<int64_t> keep(order.begin(), order.begin() + (channels - remove));
+    std::sort(keep.begin(), keep.end());
+    jobs.push_back(Job{&l, std::move(plan), std::move(keep), channels});
+  }
+  // A tensor two plans would cut (a conv that is both a pruned producer and
+  // the consumer of another) is cut by each on its own axis; the plans are
+  // applied one after the other on the current tensors.
+  for (const Job& job : jobs) {
+    for (const SliceEdit& e : job.plan.slices) {
+      Value& v = g.values[static_cast<size_t>(e.tensor)];
+      v.initializer = keep_along(v.initializer, e.axis, job.keep, e.block);
+      v.shape = v.initializer.shape();  // the declared shape goes with the data
+      v.shape_known = true;
+    }
+    for (size_t ni : job.plan.group_nodes) {
+      for (Attribute& a : g.nodes[ni].attributes) {
+        if (a.name == "group") a.i = static_cast<int64_t>(job.keep.size());
+      }
+    }
+  }
+  for (const Job& job : jobs) {
+    const PrunableLayer& l = *job.layer;
+    PrunedLayer out;
+    out.node = l.name;
+    out.op = g.nodes[l.node].op_type;
+    out.weight = g.values[static_cast<size_t>(l.weight)].name;
+    out.numel = g.values[static_cast<size_t>(l.weight)].initializer.numel();
+    out.zeros = count_zeros(g.values[static_cast<size_t>(l.weight)].initializer);
+    out.channels_before = job.channels;
+    out.channels_after = static_cast<int64_t>(job.keep.size());
+    report.layers.push_back(std::move(out));
+  }
+  if (jobs.empty()) return ok_status();
+  FS_RETURN_IF_ERROR(reinfer_shapes(model));
+  return verify_graph(model);
+}
+
+}  // namespace fastserve::prune

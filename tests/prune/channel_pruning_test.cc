@@ -1,0 +1,162 @@
+// Channel pruning: filters of smallest L1 norm go and every consumer is
+// rewritten (bias, BatchNormalization, a depthwise conv that follows its
+// input channels, the next conv's input channels, a Gemm after Flatten, a
+// Gemm after a pruned Gemm); convs whose channels reach an Add or a graph
+// output are kept with the reason. The test model's pruned channels are
+// dead (zero filters, biases, BN mean and beta), so the pruned model must
+// compute the same outputs as the original, on the engine.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+
+#include "fastserve/session.h"
+#include "prune/prune.h"
+#include "tests/passes/pass_test_util.h"
+#include "tests/runtime/test_model.h"
+#include "tests/test_util.h"
+
+namespace fastserve::prune {
+namespace {
+
+using testing::attr_int;
+using testing::attr_ints;
+using testing::TestModel;
+
+// Zeroes the rows `dead` of axis-0 slices of t (each row `row` floats).
+void kill_rows(Tensor& t, const std::set<int64_t>& dead, int64_t row) {
+  for (int64_t r : dead) std::fill(t.data<float>() + r * row, t.data<float>() + (r + 1) * row, 0.f);
+}
+
+std::shared_ptr<Model> dead_channel_model(std::mt19937& rng) {
+  using testing::random_f32;
+  TestModel t;
+  ValueId x = t.input("x", DType::kF32, {kUnknownDim, 3, 12, 12}, {"batch", "", "", ""});
+  const std::set<int64_t> dead1 = {1, 4, 6}, dead2 = {0, 3}, dead_fc = {2, 5, 9};
+  Tensor w1 = random_f32({8, 3, 3, 3}, rng), b1 = random_f32({8}, rng);
+  kill_rows(w1, dead1, 27);
+  kill_rows(b1, dead1, 1);
+  Tensor mean = random_f32({8}, rng), beta = random_f32({8}, rng);
+  kill_rows(mean, dead1, 1);
+  kill_rows(beta, dead1, 1);
+  ValueId c1 = t.node("Conv", "conv1", {x, t.constant("w1", w1), t.constant("b1", b1)},
+                      {attr_ints("kernel_shape", {3, 3}), attr_ints("pads", {1, 1, 1, 1})});
+  ValueId bn = t.node("BatchNormalization", "bn",
+                      {c1, t.constant("gamma", random_f32({8}, rng, 0.5, 1.5)), t.constant("beta", beta),
+                       t.constant("mean", mean), t.constant("var", random_f32({8}, rng, 0.5, 2.0))});
+  ValueId p = t.node("MaxPool", "pool", {t.node("Relu", "relu1", {bn})},
+                     {attr_ints("kernel_shape", {2, 2}), attr_ints("strides", {2, 2})});
+  Tensor bd = random_f32({8}, rng);
+  kill_rows(bd, dead1, 1);
+  ValueId dw = t.node("Conv", "dw", {p, t.constant("wd", random_f32({8, 1, 3, 3}, rng)), t.constant("bd", bd)},
+                      {attr_ints("kernel_shape", {3, 3}), attr_ints("pads", {1, 1, 1, 1}), attr_int("group", 8)});
+  Tensor w2 = random_f32({6, 8, 1, 1}, rng), b2 = random_f32({6}, rng);
+  kill_rows(w2, dead2, 8);
+  kill_rows(b2, dead2, 1);
+  ValueId c2 = t.node("Conv", "conv2", {t.node("Relu", "relu_dw", {dw}), t.constant("w2", w2), t.constant("b2", b2)},
+                      {attr_ints("kernel_shape", {1, 1})});
+  ValueId f = t.node("Flatten", "flat", {t.node("Relu", "relu2", {c2})});  // [N, 6*36]
+  Tensor wg = random_f32({10, 216}, rng, -0.2, 0.2), bg = random_f32({10}, rng);
+  kill_rows(wg, dead_fc, 216);
+  kill_rows(bg, dead_fc, 1);
+  ValueId g = t.node("Gemm", "fc", {f, t.constant("wg", wg), t.constant("bg", bg)}, {attr_int("transB", 1)});
+  t.output(t.node("Gemm", "head", {t.node("Relu", "relu3", {g}), t.constant("wh", random_f32({10, 4}, rng))}));
+  // A residual pair: neither conv may lose channels.
+  ValueId r1 = t.node("Conv", "side_a", {x, t.constant("wa", random_f32({4, 3, 1, 1}, rng))},
+                      {attr_ints("kernel_shape", {1, 1})});
+  ValueId r2 = t.node("Conv", "side_b", {x, t.constant("wb", random_f32({4, 3, 1, 1}, rng))},
+                      {attr_ints("kernel_shape", {1, 1})});
+  t.output(t.node("Add", "residual", {r1, r2}));
+  return t.build();
+}
+
+const Tensor& init(const Model& m, const char* name) {
+  return m.graph.values[static_cast<size_t>(m.graph.find_value(name))].initializer;
+}
+
+TEST(ChannelPruning, RemovesDeadChannelsAndRewritesEveryConsumer) {
+  std::mt19937 rng(12);
+  std::shared_ptr<Model> m = dead_channel_model(rng);
+  auto pruned = std::make_shared<Model>(*m);
+  PruneOptions o;
+  o.method = PruneMethod::kChannel;
+  o.sparsity = 0.375;  // conv1: 3 of 8, conv2: 2 of 6, fc: 3 of 10
+  auto r = prune_model(*pruned, o);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  ASSERT_EQ(r->layers.size(), 3u);
+  EXPECT_EQ(r->layers[0].node, "conv1");
+  EXPECT_EQ(r->layers[0].channels_after, 5);
+  EXPECT_EQ(r->layers[1].node, "conv2");
+  EXPECT_EQ(r->layers[1].channels_after, 4);
+  EXPECT_EQ(r->layers[2].node, "fc");
+  EXPECT_EQ(r->layers[2].channels_after, 7);
+  EXPECT_EQ(init(*pruned, "w1").shape(), (Shape{5, 3, 3, 3}));
+  EXPECT_EQ(init(*pruned, "b1").shape(), (Shape{5}));
+  for (const char* bnp : {"gamma", "beta", "mean", "var"}) EXPECT_EQ(init(*pruned, bnp).shape(), (Shape{5})) << bnp;
+  EXPECT_EQ(init(*pruned, "wd").shape(), (Shape{5, 1, 3, 3}));
+  EXPECT_EQ(init(*pruned, "bd").shape(), (Shape{5}));
+  EXPECT_EQ(init(*pruned, "w2").shape(), (Shape{4, 5, 1, 1}));
+  EXPECT_EQ(init(*pruned, "wg").shape(), (Shape{7, 4 * 36}));
+  EXPECT_EQ(init(*pruned, "bg").shape(), (Shape{7}));
+  EXPECT_EQ(init(*pruned, "wh").shape(), (Shape{7, 4}));
+  for (const Node& n : pruned->graph.nodes) {
+    if (n.name == "dw") {
+      EXPECT_EQ(n.attr("group")->i, 5);
+    }
+  }
+  std::set<std::string> kept(r->kept.begin(), r->kept.end());
+  EXPECT_TRUE(kept.count("side_a: its channels reach Add 'residual'")) << ::testing::PrintToString(r->kept);
+  EXPECT_TRUE(kept.count("side_b: its channels reach Add 'residual'"));
+  EXPECT_TRUE(kept.count("head: its channels reach graph output 'head_out0'"));
+  EXPECT_TRUE(kept.count("dw: grouped conv: its filters are tied to its input channels"));
+  EXPECT_LT(r->bytes_after, r->bytes_before);
+
+  // Same outputs as the original (the removed channels were dead).
+  auto s0 = Session::create(m), s1 = Session::create(pruned);
+  ASSERT_TRUE(s0.ok()) << s0.status().to_string();
+  ASSERT_TRUE(s1.ok()) << s1.status().to_string();
+  std::vector<NamedTensor> in = {{"x", testing::random_f32({3, 3, 12, 12}, rng)}};
+  auto y0 = (*s0)->run(in), y1 = (*s1)->run(in);
+  ASSERT_TRUE(y0.ok() && y1.ok()) << y1.status().to_string();
+  ASSERT_EQ(y0->size(), y1->size());
+  for (size_t i = 0; i < y0->size(); ++i) {
+    EXPECT_TRUE(testing::tensors_near((*y1)[i].tensor, (*y0)[i].tensor, 1e-5, 1e-4)) << (*y0)[i].name;
+  }
+}
+
+TEST(ChannelPruning, KeepsTheFiltersOfLargestNormAndReportsWhenNothingCanShrink) {
+  std::mt19937 rng(13);
+  TestModel t;
+  ValueId x = t.input("x", DType::kF32, {1, 2, 5, 5});
+  Tensor w = testing::random_f32({4, 2, 1, 1}, rng, 0.1, 0.2);
+  w.data<float>()[2 * 2] = 5.f;  // filter 2 is the largest, then filter 0
+  w.data<float>()[0] = 3.f;
+  ValueId c = t.node("Conv", "c", {x, t.constant("w", w)}, {attr_ints("kernel_shape", {1, 1})});
+  t.output(t.node("Conv", "c2", {c, t.constant("w2", testing::random_f32({3, 4, 1, 1}, rng))},
+                  {attr_ints("kernel_shape", {1, 1})}));
+  std::shared_ptr<Model> m = t.build();
+  PruneOptions o;
+  o.method = PruneMethod::kChannel;
+  o.sparsity = 0.5;
+  auto r = prune_model(*m, o);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  const Tensor& kept = init(*m, "w");
+  ASSERT_EQ(kept.shape(), (Shape{2, 2, 1, 1}));
+  EXPECT_EQ(kept.data<float>()[0], 3.f) << "filter 0 stays, in its original order";
+  EXPECT_EQ(kept.data<float>()[2], 5.f) << "filter 2 stays";
+
+  // Only a conv feeding a graph output: nothing can lose channels.
+  TestModel t2;
+  ValueId x2 = t2.input("x", DType::kF32, {1, 2, 5, 5});
+  t2.output(t2.node("Conv", "only", {x2, t2.constant("w", testing::random_f32({4, 2, 1, 1}, rng))},
+                    {attr_ints("kernel_shape", {1, 1})}));
+  std::shared_ptr<Model> m2 = t2.build();
+  auto r2 = prune_model(*m2, o);
+  ASSERT_FALSE(r2.ok());
+  EXPECT_NE(r2.status().message().find("no layer can lose channels (only: its channels reach graph output"),
+            std::string::npos)
+      << r2.status().message();
+}
+
+}  // namespace
+}  // namespace fastserve::prune
