@@ -9,6 +9,7 @@
 
 #include "core/quantize.h"
 #include "passes/graph_edit.h"
+#include "quant/graph_building.h"
 
 namespace fastserve::quant {
 namespace {
@@ -27,32 +28,6 @@ int64_t initializer_bytes(const Graph& g) {
     if (v.is_constant()) total += static_cast<int64_t>(v.initializer.nbytes());
   }
   return total;
-}
-
-Attribute int_attr(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.kind = Attribute::Kind::kInt;
-  a.i = v;
-  return a;
-}
-
-ValueId new_value(Graph& g, const std::string& base, DType dtype) {
-  Value v;
-  v.name = unique_value_name(g, base);
-  v.dtype = dtype;
-  return g.add_value(std::move(v));
-}
-
-Node make_node(const std::string& op, std::string name, std::vector<ValueId> in, std::vector<ValueId> out,
-               std::vector<Attribute> attrs = {}) {
-  Node n;
-  n.op_type = op;
-  n.name = std::move(name);
-  n.inputs = std::move(in);
-  n.outputs = std::move(out);
-  n.attributes = std::move(attrs);
-  return n;
 }
 
 struct QuantizedWeight {

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "passes/graph_edit.h"
+#include "quant/graph_building.h"
 
 namespace fastserve::quant {
 namespace {
@@ -80,32 +81,6 @@ bool trans_b(const Node& n) {
 // The weight axis that indexes output channels, and the reduction axis.
 int64_t output_axis(const Node& n) { return n.op_type == "Conv" ? 0 : (trans_b(n) ? 0 : 1); }
 int64_t reduction_axis(const Node& n) { return n.op_type == "Conv" ? 1 : (trans_b(n) ? 1 : 0); }
-
-Attribute int_attr(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.kind = Attribute::Kind::kInt;
-  a.i = v;
-  return a;
-}
-
-ValueId new_value(Graph& g, const std::string& base, DType dtype) {
-  Value v;
-  v.name = unique_value_name(g, base);
-  v.dtype = dtype;
-  return g.add_value(std::move(v));
-}
-
-Node make_node(const std::string& op, const std::string& name, std::vector<ValueId> in, std::vector<ValueId> out,
-               std::vector<Attribute> attrs = {}) {
-  Node n;
-  n.op_type = op;
-  n.name = name;
-  n.inputs = std::move(in);
-  n.outputs = std::move(out);
-  n.attributes = std::move(attrs);
-  return n;
-}
 
 int64_t initializer_bytes(const Graph& g) {
   int64_t total = 0;

@@ -15,11 +15,25 @@
 namespace fastserve {
 namespace {
 
+// The 16 weights of one k in a panel: codes -> values (vpermps on the
+// nibble indices) -> value * scale - zero_point * scale.
+inline __m512 dequant16(const uint8_t* codes8, __m512 tab, __m512 s, __m512 zs) {
+  uint64_t word;
+  std::memcpy(&word, codes8, 8);
+  const __m128i bytes = _mm_cvtsi64_si128(static_cast<long long>(word));
+  const __m128i nib = _mm_unpacklo_epi8(bytes, _mm_srli_epi16(bytes, 4));
+  return _mm512_fmsub_ps(_mm512_permutexvar_ps(_mm512_cvtepu8_epi32(nib), tab), s, zs);
+}
+
+__m512 code_table(bool is_signed) {
+  alignas(64) float table[16];
+  for (int c = 0; c < 16; ++c) table[c] = block_quant_code_value(static_cast<uint8_t>(c), is_signed);
+  return _mm512_load_ps(table);
+}
+
 template <int R>
 void panel_rows(const BlockQuantPacked& w, int64_t panel, const float* a, int64_t lda, float* y, int64_t ldy, int nn) {
-  alignas(64) float table[16];
-  for (int c = 0; c < 16; ++c) table[c] = block_quant_code_value(static_cast<uint8_t>(c), w.is_signed);
-  const __m512 tab = _mm512_load_ps(table);
+  const __m512 tab = code_table(w.is_signed);
   __m512 acc[R];
   for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
   const uint8_t* codes = w.codes.data() + panel * w.k * 8;
@@ -29,12 +43,7 @@ void panel_rows(const BlockQuantPacked& w, int64_t panel, const float* a, int64_
     const __m512 zs = _mm512_loadu_ps(w.zs.data() + b * w.n_pad + col0);
     const int64_t k1 = b * w.block + w.block < w.k ? b * w.block + w.block : w.k;
     for (int64_t k = b * w.block; k < k1; ++k) {
-      uint64_t word;
-      std::memcpy(&word, codes + k * 8, 8);
-      const __m128i bytes = _mm_cvtsi64_si128(static_cast<long long>(word));
-      const __m128i nib = _mm_unpacklo_epi8(bytes, _mm_srli_epi16(bytes, 4));
-      const __m512 v = _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(nib), tab);
-      const __m512 wv = _mm512_fmsub_ps(v, s, zs);
+      const __m512 wv = dequant16(codes + k * 8, tab, s, zs);
       for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r * lda + k]), wv, acc[r]);
     }
   }
@@ -66,9 +75,7 @@ void gemm_rows(const float* wp, int64_t k, const float* a, int64_t lda, const fl
 }  // namespace
 
 void block_quant_dequant_panel_avx512(const BlockQuantPacked& w, int64_t panel, float* out) {
-  alignas(64) float table[16];
-  for (int c = 0; c < 16; ++c) table[c] = block_quant_code_value(static_cast<uint8_t>(c), w.is_signed);
-  const __m512 tab = _mm512_load_ps(table);
+  const __m512 tab = code_table(w.is_signed);
   const uint8_t* codes = w.codes.data() + panel * w.k * 8;
   const int64_t col0 = panel * kBqCols;
   for (int64_t b = 0; b < w.blocks; ++b) {
@@ -76,12 +83,7 @@ void block_quant_dequant_panel_avx512(const BlockQuantPacked& w, int64_t panel, 
     const __m512 zs = _mm512_loadu_ps(w.zs.data() + b * w.n_pad + col0);
     const int64_t k1 = b * w.block + w.block < w.k ? b * w.block + w.block : w.k;
     for (int64_t k = b * w.block; k < k1; ++k) {
-      uint64_t word;
-      std::memcpy(&word, codes + k * 8, 8);
-      const __m128i bytes = _mm_cvtsi64_si128(static_cast<long long>(word));
-      const __m128i nib = _mm_unpacklo_epi8(bytes, _mm_srli_epi16(bytes, 4));
-      const __m512 v = _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(nib), tab);
-      _mm512_storeu_ps(out + k * kBqCols, _mm512_fmsub_ps(v, s, zs));
+      _mm512_storeu_ps(out + k * kBqCols, dequant16(codes + k * 8, tab, s, zs));
     }
   }
 }
