@@ -9,7 +9,7 @@ GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 MODEL ?= models/fashion_mnist_cnn.onnx
 IMAGE ?= models/samples/sample_0_ankle_boot.png
 
-.PHONY: run test deps build build-asan unit asan-test conformance conformance-data fuzz fuzz-long bench bench-gemm models golden zoo zoo-check bench-peers bench-serve quant-table soak clean
+.PHONY: run test deps build build-asan unit asan-test conformance conformance-data fuzz fuzz-long bench bench-gemm models golden qat compress zoo zoo-check bench-peers bench-serve quant-table soak clean
 
 deps:
 	@tools/install_deps.sh
@@ -83,6 +83,20 @@ models:
 
 golden:
 	tools/setup_venv.sh && .venv/bin/python tools/make_test_models.py && .venv/bin/python tools/make_golden.py
+
+# Quantization-aware training of the Fashion-MNIST CNN, exported as QDQ ONNX to build/qat/ and
+# checked in ONNX Runtime and `fastserve eval` (~1 min on 2 cores; not part of test).
+# QAT_ARGS=--smoke runs 50 steps as a self-check.
+QAT_ARGS ?=
+qat: build
+	tools/setup_venv.sh && .venv/bin/python tools/qat_fashion_mnist.py --fastserve-bin $(BUILD)/fastserve $(QAT_ARGS)
+
+# Pruning (one-shot and gradual), distillation, and distill -> prune -> INT8 of the Fashion-MNIST
+# CNN into build/compress/, each model measured by `fastserve eval` and `bench`; prints the table
+# (~15 min on 2 cores; not part of test). e.g. COMPRESS_ARGS="--quantizer fastserve,qat,weight-only"
+COMPRESS_ARGS ?=
+compress: build
+	tools/setup_venv.sh && .venv/bin/python tools/compress_fashion_mnist.py --fastserve-bin $(BUILD)/fastserve $(COMPRESS_ARGS)
 
 # Benchmark zoo: torchvision CNNs, ViT-tiny and BERT-base / GPT-2-small shaped transformers
 # (tools/zoo_transformers.py) with random weights as ONNX in zoo/ (git-ignored, ~1.5 GB; needs

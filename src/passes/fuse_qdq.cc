@@ -13,6 +13,10 @@
 //                                                    float output stays: what
 //                                                    follows reads it as before)
 //
+// int8 activations are first re-expressed as uint8 with the zero point
+// moved by 128 (shift_signed_activations: exact), so symmetric and uint8
+// QDQ models take the same kernels.
+//
 // Conditions: activations quantized per tensor with constant float32
 // scales and constant zero points; w a constant 8-bit tensor with per-tensor
 // or per-output-channel (axis 0) scales; bias absent, an int32 constant
@@ -407,11 +411,14 @@ class QdqFuser : public Fuser {
       }
       bias = add_initializer(g_, value(c).name + "_f32", Tensor::from_vector<float>(b));
     }
-    // W as [K, N] (the GEMM packs B from that layout).
+    // W as [K, N] (the GEMM packs B from that layout). `w` pointed into
+    // g_.values, which add_initializer above may have reallocated: look the
+    // constant up again.
     ValueId b_kn = wdq->inputs[0];
     if (trans_b) {
-      Tensor t = Tensor::empty(w->dtype(), Shape{k, n});
-      const auto* src = static_cast<const uint8_t*>(w->raw_data());
+      const Tensor wt = *constant(wdq->inputs[0]);
+      Tensor t = Tensor::empty(wt.dtype(), Shape{k, n});
+      const auto* src = static_cast<const uint8_t*>(wt.raw_data());
       auto* dst = static_cast<uint8_t*>(t.raw_data());
       for (int64_t r = 0; r < n; ++r) {
         for (int64_t q = 0; q < k; ++q) dst[q * n + r] = src[r * k + q];
@@ -588,8 +595,65 @@ class QdqFuser : public Fuser {
 
 }  // namespace
 
+namespace {
+
+// int8 activations (symmetric quantization, some QAT exports) become uint8
+// ones with the zero point moved by 128: Q's saturate(round(x / s) + zp)
+// over [-128, 127] plus 128 is exactly saturate(round(x / s) + zp + 128)
+// over [0, 255], and every DQ reading it subtracts the moved zero point, so
+// each DQ output is unchanged while the integer kernels (uint8 inputs) can
+// take the tensor. Only for a Q with constant per-tensor parameters whose
+// output only DQs with the same parameters read (not a graph output).
+int64_t shift_signed_activations(Model& model) {
+  Graph& g = model.graph;
+  const std::vector<std::vector<int32_t>> readers = consumers_of(g);
+  const std::vector<bool> is_output = graph_output_flags(g);
+  auto scalar = [&](ValueId id, DType dt) -> const Tensor* {
+    if (id == kNoValue) return nullptr;
+    const Value& v = g.values[static_cast<size_t>(id)];
+    return v.is_constant() && v.initializer.dtype() == dt && v.initializer.numel() == 1 ? &v.initializer : nullptr;
+  };
+  int64_t shifted = 0;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    Node& q = g.nodes[i];
+    if (!q.domain.empty() || q.op_type != "QuantizeLinear" || q.inputs.size() < 3 || q.outputs.size() != 1 ||
+        q.attr("output_dtype") != nullptr) {
+      continue;
+    }
+    const Tensor* scale = scalar(q.inputs[1], DType::kF32);
+    const Tensor* zp = scalar(q.inputs[2], DType::kI8);
+    const ValueId y = q.outputs[0];
+    if (scale == nullptr || zp == nullptr || is_output[static_cast<size_t>(y)] || readers[static_cast<size_t>(y)].empty()) {
+      continue;
+    }
+    bool ok = true;
+    for (int32_t r : readers[static_cast<size_t>(y)]) {
+      const Node& dq = g.nodes[static_cast<size_t>(r)];
+      const Tensor* ds = dq.inputs.size() > 1 ? scalar(dq.inputs[1], DType::kF32) : nullptr;
+      const Tensor* dz = dq.inputs.size() > 2 ? scalar(dq.inputs[2], DType::kI8) : nullptr;
+      ok = ok && dq.domain.empty() && dq.op_type == "DequantizeLinear" && dq.inputs[0] == y && ds != nullptr &&
+           dz != nullptr && ds->data<float>()[0] == scale->data<float>()[0] &&
+           dz->data<int8_t>()[0] == zp->data<int8_t>()[0];
+    }
+    if (!ok) continue;
+    const auto moved = static_cast<uint8_t>(int{zp->data<int8_t>()[0]} + 128);
+    const ValueId uzp = add_initializer(g, g.values[static_cast<size_t>(q.inputs[2])].name + "_u8", Tensor::scalar(moved));
+    g.nodes[i].inputs[2] = uzp;
+    for (int32_t r : readers[static_cast<size_t>(y)]) g.nodes[static_cast<size_t>(r)].inputs[2] = uzp;
+    g.values[static_cast<size_t>(y)].dtype = DType::kU8;
+    ++shifted;
+  }
+  return shifted;
+}
+
+}  // namespace
+
 Status fuse_qdq(Model& model, PassContext& ctx) {
   if (!ctx.fast_int8) return ok_status();  // the float path is faster there (pass_manager.h)
+  if (shift_signed_activations(model) > 0) {
+    ctx.note_rewrite({"QuantizeLinear", "DequantizeLinear"});
+    drop_unreferenced_values(model.graph);
+  }
   return QdqFuser(model, ctx).run_all();
 }
 

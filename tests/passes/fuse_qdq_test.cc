@@ -160,6 +160,27 @@ TEST(FuseQdq, EachFusedOpIsWithinOneQuantizationStepOfTheFloatChain) {
   }
 }
 
+// int8 activations (symmetric quantization, QAT exports): the Q / DQ pairs
+// become uint8 with the zero point moved by 128 -- the DQ outputs are the
+// same numbers -- and the conv then runs as QConv.
+TEST(FuseQdq, Int8ActivationsAreShiftedToUint8AndFused) {
+  QdqBuilder b(650);
+  ValueId x = b.t.input("x", DType::kF32, {1, 8, 9, 9});
+  auto qdq_s8 = [&](ValueId v, float scale, int zp, const std::string& name) {
+    ValueId sc = b.t.constant(name + "_s", Tensor::scalar<float>(scale));
+    ValueId z = b.t.constant(name + "_zp", Tensor::scalar<int8_t>(static_cast<int8_t>(zp)));
+    ValueId q = b.t.node("QuantizeLinear", name + "_q", {v, sc, z});
+    return b.t.node("DequantizeLinear", name + "_dq", {q, sc, z});
+  };
+  ValueId xq = qdq_s8(x, kInScale, 0, "in");
+  const float y_scale = 5.f / 255;
+  b.t.output(qdq_s8(b.conv(xq, kInScale, 8, 16, 3, "conv"), y_scale, -3, "out"));
+  std::shared_ptr<Model> m = b.t.build();
+  std::unique_ptr<Session> s = testing::expect_same_outputs(m, 651, 3, y_scale * 1.001, 0);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(count_op(s->model().graph, "fastserve.QConv"), fast_int8_host() ? 1 : 0);
+}
+
 // Gemm (transB, per-row scales of W [N, K], int32 bias) and MatMul (W [K, N],
 // per-column scales): MatMulIntegerToFloat, the Q after it kept.
 TEST(FuseQdq, GemmAndMatMulOnDequantizedWeightsRunOnTheInt8Gemm) {
