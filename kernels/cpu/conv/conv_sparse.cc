@@ -38,6 +38,11 @@ constexpr int kSlotRowOffsets = 4;   // D's row offsets, int64 (caller thread)
 constexpr int kSlotPaddedX = 6;      // the zero-padded input of one image (caller thread)
 constexpr int kSlotBlock = 7;        // one task's output block, kShifted (each worker thread)
 
+// Below this many multiply-adds (nonzeros x output columns) one thread is
+// faster than waking the pool (the dense convs use 1 << 16 dense MACs; a
+// sparse MAC costs about twice as much: its loads are the bound).
+constexpr int64_t kMinParallelMacs = int64_t{1} << 15;
+
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 struct SparseConvState {
@@ -230,7 +235,8 @@ Status run_sparse_conv(const KernelContext& ctx) {
   const Feed feed = direct ? Feed::kDirect : unit_stride ? Feed::kShifted : Feed::kPanels;
   const int64_t hp = p.oh + (p.kh - 1) * p.dilation_h, wp = p.ow + (p.kw - 1) * p.dilation_w;
   const int64_t n = feed == Feed::kShifted ? p.oh * wp : pixels;
-  const int threads = ctx.pool->num_threads();
+  const bool small = st.w.nnz() * n < kMinParallelMacs;
+  const int threads = small ? 1 : ctx.pool->num_threads();
   const int64_t blocks = ceil_div(n, kSpmmBlock);
   const bool split_rows = threads > 1 && blocks < 2 * threads;
 
@@ -289,9 +295,13 @@ Status run_sparse_conv(const KernelContext& ctx) {
       }
       g.row_blocks = std::min<int64_t>(m, ceil_div(2 * threads, std::max<int64_t>(blocks, 1)));
     }
-    ctx.pool->parallel_for(g.blocks * g.row_blocks, 1, [&](int64_t b, int64_t e) {
-      for (int64_t t = b; t < e; ++t) run_task(g, t);
-    });
+    if (small) {
+      for (int64_t t = 0; t < g.blocks * g.row_blocks; ++t) run_task(g, t);
+    } else {
+      ctx.pool->parallel_for(g.blocks * g.row_blocks, 1, [&](int64_t b, int64_t e) {
+        for (int64_t t = b; t < e; ++t) run_task(g, t);
+      });
+    }
   }
   return ok_status();
 }

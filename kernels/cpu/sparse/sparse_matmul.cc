@@ -36,6 +36,9 @@ namespace {
 
 constexpr int kSlotPanel = 3;  // a task's transposed A block (K x 64)
 constexpr int kSlotBlock = 7;  // a task's output block (features x 64)
+// Below this many multiply-adds (nonzeros x rows of A) one thread is faster
+// than waking the pool.
+constexpr int64_t kMinParallelMacs = int64_t{1} << 15;
 
 struct SparseMatMulState {
   const SpmmUkernel* uk = nullptr;
@@ -128,17 +131,23 @@ Status run_sparse_matmul(const KernelContext& ctx) {
   const SpmmFn spmm = st.uk->fn;
   const float* ad = a.data<float>();
   float* yd = y.data<float>();
-  const int threads = ctx.pool->num_threads();
+  const bool small = st.bt.nnz() * m < kMinParallelMacs;
+  const int threads = small ? 1 : ctx.pool->num_threads();
   if (m == 1) {
-    ctx.pool->parallel_for(n, 64, [&](int64_t r0, int64_t r1) {
+    auto rows = [&](int64_t r0, int64_t r1) {
       st.uk->spmv(st.bt, r0, r1, ad, yd, params);
       if (!st.act.gemm_fused) st.act.apply(yd + r0, r1 - r0);
-    });
+    };
+    if (small) {
+      rows(0, n);
+    } else {
+      ctx.pool->parallel_for(n, 64, rows);
+    }
     return ok_status();
   }
   const int64_t m_blocks = (m + kSpmmBlock - 1) / kSpmmBlock;
   const int64_t n_blocks = m_blocks >= threads ? 1 : std::min<int64_t>(n, (threads + m_blocks - 1) / m_blocks);
-  ctx.pool->parallel_for(m_blocks * n_blocks, 1, [&](int64_t t0, int64_t t1) {
+  auto tasks = [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t mb = t / n_blocks, nb = t % n_blocks;
       const int64_t m0 = mb * kSpmmBlock, mc = std::min(kSpmmBlock, m - m0);
@@ -156,7 +165,12 @@ Status run_sparse_matmul(const KernelContext& ctx) {
         if (!st.act.gemm_fused) st.act.apply(out + r0, r1 - r0);
       }
     }
-  });
+  };
+  if (small) {
+    tasks(0, m_blocks * n_blocks);
+  } else {
+    ctx.pool->parallel_for(m_blocks * n_blocks, 1, tasks);
+  }
   return ok_status();
 }
 

@@ -36,15 +36,19 @@ bool zero_fraction_at_least(const Tensor& t, double min_fraction);
 // The fraction of exact zeros in a float32 tensor (0 for other types).
 double zero_fraction(const Tensor& t);
 
-// Break-even weight sparsity above which the sparse kernels beat our dense
-// ones, measured with bench/kernels/sparse_bench.cc (AVX-512 host, 2
-// threads, batch 1, the conv layers of ResNet-18 and the Fashion-MNIST CNN,
-// the Gemm layers of both; docs/pruning.md has the table). Below it the
-// dense kernels stay. A layer pruned to exactly this fraction gains about
-// 1.2x on conv, and the 3x3 convs' dense path is Winograd, which does 2-4x
-// fewer multiplies than direct convolution: the sparse kernel must skip
-// more than that to win.
-inline constexpr double kSparseConvMinSparsity = 0.7;
-inline constexpr double kSparseGemmMinSparsity = 0.7;
+// Break-even weight sparsity at and above which the sparse kernels run,
+// measured with bench/kernels/sparse_bench.cc (AVX-512 host, batch 1,
+// 1 thread, median of 7; docs/pruning.md has the table), sparse time /
+// dense time of the kernel the registry picks otherwise:
+//   conv 3x3 stride 1 (Winograd dense), 64 ch at 56x56 .. 256 at 14x14:
+//     80%: 0.81-0.97x   90%: 1.49-1.69x;  512 at 7x7 (im2col dense): 1.22x at 80%
+//   conv 3x3 stride 2, 64 -> 128 at 56x56 (im2col dense): 1.06x at 60%
+//   Gemm 1568 -> 64 (the CNN's), batch 1: 0.57x at 80%, 1.08x at 90%;
+//   Gemm 512 -> 1000 (ResNet-18's fc): 1.13x at 80%
+// Winograd does 2.25-4x fewer multiplies than direct convolution, which is
+// why the 3x3 stride-1 layers need more than 80% zeros. Below these the
+// dense kernels stay.
+inline constexpr double kSparseConvMinSparsity = 0.85;
+inline constexpr double kSparseGemmMinSparsity = 0.9;
 
 }  // namespace fastserve

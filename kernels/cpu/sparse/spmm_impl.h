@@ -13,7 +13,8 @@ namespace fastserve::spmm_impl {
 
 // One row r of S over NV vectors of columns (the last one masked by `last`).
 // SETS accumulator sets take alternate nonzeros, so SETS * NV FMA chains
-// run at once.
+// run at once (the narrow tails, NV = 1, get SETS = 2 whatever the caller
+// asks: one chain would be latency-bound).
 template <class V, int NV, int SETS, bool kMasked>
 __attribute__((always_inline)) inline void row_block(const SparseMatrix& s, int64_t r, const float* d,
                                                       const int32_t* doff, float* c, typename V::Mask last,
@@ -74,7 +75,7 @@ inline void row_tail(int vectors, const SparseMatrix& s, int64_t r, const float*
                      typename V::Mask last, const SpmmParams& p) {
   if constexpr (NV >= 1) {
     if (vectors == NV) {
-      row_block<V, NV, SETS, true>(s, r, d, doff, c, last, p);
+      row_block<V, NV, (NV == 1 && SETS < 2) ? 2 : SETS, true>(s, r, d, doff, c, last, p);
       return;
     }
     if constexpr (NV > 1) row_tail<V, NV - 1, SETS>(vectors, s, r, d, doff, c, last, p);
@@ -86,7 +87,7 @@ void spmm(const SparseMatrix& s, int64_t row_begin, int64_t row_end, const float
           float* c, int64_t ldc, const SpmmParams& p) {
   constexpr int64_t W = V::kWidth;
   constexpr int64_t kBlock = NV * W;
-  static_assert(kBlock == kSpmmBlock, "one block is kSpmmBlock columns");
+  static_assert(kBlock <= kSpmmBlock, "a block is at most kSpmmBlock columns");
   for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
     const int64_t cols = std::min(kBlock, n - j0);
     if (cols == kBlock) {

@@ -16,8 +16,7 @@
 // for each nonzero one value is broadcast and multiplied into a 64-wide row
 // of D, so each of D's rows is read as whole vectors and no gathers are
 // needed. Columns go in blocks of 64: each (row, block) keeps 64 floats of
-// accumulators in registers (AVX-512: 4 zmm in two sets, summed at the
-// end, for 8 independent FMA chains; AVX2: 8 ymm), tails masked. The
+// accumulators in registers (AVX-512: 4 zmm; AVX2: 8 ymm), tails masked. The
 // caller keeps the 64-column block of D in cache across rows: a conv packs
 // one panel of im2col columns (K x 64, im2col.h's layout with nr = 64) and
 // runs every row of W over it.
