@@ -9,7 +9,7 @@ GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 MODEL ?= models/fashion_mnist_cnn.onnx
 IMAGE ?= models/samples/sample_0_ankle_boot.png
 
-.PHONY: run test deps build build-asan unit asan-test conformance conformance-data fuzz fuzz-long bench bench-gemm models golden qat compress zoo zoo-check bench-peers bench-serve quant-table soak clean
+.PHONY: run test deps build build-asan unit asan-test conformance conformance-data fuzz fuzz-long bench bench-gemm models golden qat compress prune-table zoo zoo-check bench-peers bench-serve quant-table soak clean
 
 deps:
 	@tools/install_deps.sh
@@ -97,6 +97,12 @@ qat: build
 COMPRESS_ARGS ?=
 compress: build
 	tools/setup_venv.sh && .venv/bin/python tools/compress_fashion_mnist.py --fastserve-bin $(BUILD)/fastserve $(COMPRESS_ARGS)
+
+# docs/pruning.md's engine figures: `fastserve prune` on the Fashion-MNIST CNN (accuracy against
+# sparsity) and ResNet-18 (needs make zoo), timed against dense; pruned files in build/prune/
+# (~10 min on 2 cores; not part of test).
+prune-table: build
+	python3 bench/prune/pruning_table.py --fastserve-bin $(BUILD)/fastserve --resnet18 zoo/resnet18/model.onnx --out build/prune
 
 # Benchmark zoo: torchvision CNNs, ViT-tiny and BERT-base / GPT-2-small shaped transformers
 # (tools/zoo_transformers.py) with random weights as ONNX in zoo/ (git-ignored, ~1.5 GB; needs

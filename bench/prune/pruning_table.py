@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The figures of docs/pruning.md, from one run: accuracy against sparsity, speed of pruned models.
 
-    python3 bench/prune/pruning_table.py --fastserve-bin build/release/fastserve --out /tmp/prune_out
+    python3 bench/prune/pruning_table.py --fastserve-bin build/release/fastserve --out build/prune   (make prune-table)
 
 Runs (each timing the median of --rounds rounds, dense and pruned alternating so drift hits both):
   * `fastserve prune --eval fashion-mnist` on models/fashion_mnist_cnn.onnx: magnitude (global and per
@@ -53,7 +53,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--fastserve-bin", default="build/release/fastserve")
     ap.add_argument("--cnn", default="models/fashion_mnist_cnn.onnx")
-    ap.add_argument("--resnet18", default="/work/main/zoo/resnet18/model.onnx")
+    ap.add_argument("--resnet18", default="zoo/resnet18/model.onnx")
     ap.add_argument("--out", default="/tmp/prune_out")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--threads", type=int, default=2)
