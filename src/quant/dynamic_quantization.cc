@@ -10,17 +10,12 @@
 #include "core/quantize.h"
 #include "passes/graph_edit.h"
 #include "quant/graph_building.h"
+#include "quant/static_quantization.h"
 
 namespace fastserve::quant {
 namespace {
 
 constexpr int32_t kOnnxFloat = 1;
-
-bool is_quantized_op(const Node& n) {
-  static const std::set<std::string> kOps = {"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear",
-                                             "MatMulInteger", "ConvInteger", "QLinearMatMul", "QLinearConv"};
-  return (n.domain.empty() || n.domain == "ai.onnx") && kOps.count(n.op_type) > 0;
-}
 
 int64_t initializer_bytes(const Graph& g) {
   int64_t total = 0;
@@ -72,10 +67,8 @@ Result<QuantizedWeight> quantize_weight(const Tensor& w, bool per_channel) {
 Result<DynamicQuantReport> quantize_dynamic(Model& model, const DynamicQuantOptions& options) {
   Graph& g = model.graph;
   const std::string who = model.display_name();
-  for (const Node& n : g.nodes) {
-    if (is_quantized_op(n)) {
-      return invalid_argument(who + ": already quantized (node '" + n.name + "' is " + n.op_type + ")");
-    }
+  if (std::string which; is_quantized_model(model, &which)) {
+    return invalid_argument(who + ": already quantized (" + which + ")");
   }
   if (model.opset("") < 11) {
     return invalid_argument(who + ": opset " + std::to_string(model.opset("")) +

@@ -55,47 +55,21 @@ std::vector<std::string> smoothable_activations(const Model& model, const std::v
 Result<std::map<std::string, std::vector<float>>> observe_channel_absmax(
     const Model& model, const std::vector<std::string>& tensors, std::span<const CalibrationBatch> batches,
     int num_threads) {
-  const std::string who = model.display_name();
-  if (batches.empty()) return invalid_argument(who + ": the calibration set is empty");
-  auto copy = std::make_shared<Model>(model);
-  Graph& g = copy->graph;
-  const std::set<ValueId> inputs(g.inputs.begin(), g.inputs.end());
-  std::vector<size_t> slot(tensors.size(), SIZE_MAX);
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    const ValueId v = g.find_value(tensors[i]);
-    if (v == kNoValue) return invalid_argument(who + ": tensor '" + tensors[i] + "' is not in the model");
-    if (inputs.count(v)) continue;
-    slot[i] = g.outputs.size();
-    g.outputs.push_back(v);
-  }
-  SessionOptions so;
-  so.num_threads = num_threads;
-  so.optimization_level = 0;
-  FS_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::create(copy, so));
   std::map<std::string, std::vector<float>> out;
-  for (size_t b = 0; b < batches.size(); ++b) {
-    FS_ASSIGN_OR_RETURN(std::vector<NamedTensor> ys, session->run(batches[b]));
-    for (size_t i = 0; i < tensors.size(); ++i) {
-      const Tensor* t = nullptr;
-      if (slot[i] != SIZE_MAX) {
-        t = &ys[slot[i]].tensor;
-      } else {
-        for (const NamedTensor& in : batches[b]) {
-          if (in.name == tensors[i]) t = &in.tensor;
+  FS_RETURN_IF_ERROR(for_each_calibration_tensor(
+      model, tensors, batches, num_threads, [&](const std::string& name, const Tensor& t) {
+        if (t.rank() == 0) return ok_status();
+        const int64_t k = t.dim(t.rank() - 1);
+        std::vector<float>& m = out[name];
+        if (m.empty()) m.assign(static_cast<size_t>(k), 0.f);
+        if (static_cast<int64_t>(m.size()) != k) return ok_status();  // a dynamic last dim: keep the first
+        const float* d = t.data<float>();
+        for (int64_t e = 0; e < t.numel(); ++e) {
+          float& slot_max = m[static_cast<size_t>(e % k)];
+          if (std::isfinite(d[e])) slot_max = std::max(slot_max, std::fabs(d[e]));
         }
-      }
-      if (t == nullptr || t->dtype() != DType::kF32 || t->rank() == 0) continue;
-      const int64_t k = t->dim(t->rank() - 1);
-      std::vector<float>& m = out[tensors[i]];
-      if (m.empty()) m.assign(static_cast<size_t>(k), 0.f);
-      if (static_cast<int64_t>(m.size()) != k) continue;  // a dynamic last dim: keep the first
-      const float* d = t->data<float>();
-      for (int64_t e = 0; e < t->numel(); ++e) {
-        float& slot_max = m[static_cast<size_t>(e % k)];
-        if (std::isfinite(d[e])) slot_max = std::max(slot_max, std::fabs(d[e]));
-      }
-    }
-  }
+        return ok_status();
+      }));
   return out;
 }
 

@@ -91,7 +91,6 @@ TEST(FuseBlockQuantMatMul, FusesAndMatchesTheUnfusedGraphOnBothPaths) {
 TEST(FuseBlockQuantMatMul, OtherLayoutsAreLeftToConstantFolding) {
   std::mt19937 rng(22);
   // Blocks along N (axis 1 of MatMul's [K, N] B): not a reduction-axis block.
-  const Case c{"MatMul", false, DType::kI4, false, false, 2, 32, 64, 32};
   TestModel t(21);
   const ValueId a = t.input("a", DType::kF32, {2, 32});
   const ValueId w = t.node("DequantizeLinear", "dq",
@@ -100,7 +99,6 @@ TEST(FuseBlockQuantMatMul, OtherLayoutsAreLeftToConstantFolding) {
                            {attr_int("axis", 1), attr_int("block_size", 32)});
   t.output(t.node("MatMul", "mm", {a, w}));
   auto m = t.build();
-  (void)c;
   auto sess = expect_same_outputs(m, 3, 3, 1e-5, 1e-5);
   ASSERT_NE(sess, nullptr);
   EXPECT_EQ(count_op(sess->model().graph, "fastserve.BlockQuantMatMul"), 0);
