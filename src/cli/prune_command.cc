@@ -81,14 +81,16 @@ void print_text(const PruneCliOptions& opts, const prune::PruneOptions& po, cons
   if (po.method != prune::PruneMethod::kTwoFour) how += fmt::format(", sparsity {:.2f}", po.sparsity);
   fmt::print("pruned {} -> {} ({})\n", opts.model, opts.output, how);
   if (channel) {
-    fmt::print("  {:<44} {:<6} {:>16} {:>10}\n", "layer", "op", "channels kept", "weights");
+    fmt::print("  {:<44} {:<6} {:>16} {:>10}  {}\n", "layer", "op", "channels kept", "weights", "residual group");
   } else {
     fmt::print("  {:<44} {:<6} {:>10} {:>9}\n", "layer", "op", "weights", "sparsity");
   }
   for (const prune::PrunedLayer& l : r.layers) {
     if (channel) {
-      fmt::print("  {:<44} {:<6} {:>16} {:>10}\n", l.node, l.op,
-                 fmt::format("{} / {}", l.channels_after, l.channels_before), l.numel);
+      fmt::print("  {:<44} {:<6} {:>16} {:>10}  {}\n", l.node, l.op,
+                 fmt::format("{} / {}", l.channels_after, l.channels_before), l.numel,
+                 l.channel_group.empty() ? std::string("-")
+                                         : fmt::format("{} ({} layers)", l.channel_group, l.group_size));
     } else {
       fmt::print("  {:<44} {:<6} {:>10} {:>9}\n", l.node, l.op, l.numel, pct(l.sparsity()));
     }
@@ -120,6 +122,9 @@ void print_json(const PruneCliOptions& opts, const prune::PruneOptions& po, cons
                        json_number(l.sparsity()));
     if (po.method == prune::PruneMethod::kChannel) {
       out += fmt::format(",\"channels_before\":{},\"channels_after\":{}", l.channels_before, l.channels_after);
+      if (!l.channel_group.empty()) {
+        out += fmt::format(",\"channel_group\":{},\"group_size\":{}", json_string(l.channel_group), l.group_size);
+      }
     }
     out += "}";
   }

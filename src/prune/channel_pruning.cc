@@ -19,17 +19,24 @@
 //     consumer loses the block of K rows of each removed channel (H*W rows
 //     per channel);
 //   * a Gemm / MatMul reading a pruned [N, F] loses the matching K rows.
-// Anything else that reads the channels (Add, Concat, Mul, Reshape, a
-// graph output, a grouped conv) leaves the producer unpruned, with the
-// reason in the report. Pruning both branches of a residual Add identically
-// would be correct too, but needs every producer of the sum pruned with one
-// shared channel set; the simple rule keeps ResNet's block-output convs and
-// prunes each basic block's first conv, which carries half the FLOPs.
+//   * a residual Add of two values of the same shape: every producer whose
+//     channels reach the sum joins one channel group that shares a single
+//     kept set (ranked by the sum of the members' normalized filter norms),
+//     and the channels go on through the sum. The group is pruned only when
+//     every input of every Add in it comes from a member: Add(x, conv(x))
+//     with x a graph input, or with one branch from an op that cannot
+//     follow, keeps all of the group.
+// Anything else that reads the channels (Concat, Mul, Reshape, a graph
+// output, a grouped conv) leaves the producer unpruned, with the reason in
+// the report. On ResNet the groups are each stage's block-output convs
+// with the stem or the downsample conv feeding the stage.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <numeric>
 #include <set>
+#include <tuple>
 
 #include "passes/graph_edit.h"
 #include "prune/methods.h"
@@ -52,6 +59,9 @@ struct ChannelPlan {
   // (fold_batchnorm), so that is the filter whose L1 norm ranks.
   std::vector<double> bn_scale;
   std::vector<size_t> group_nodes;  // depthwise convs whose `group` becomes the kept count
+  // The residual Adds the channels reach, with the input they arrive on.
+  std::set<std::pair<size_t, size_t>> add_inputs;
+  std::set<ValueId> visited;  // values already followed (paths rejoin after an Add)
 };
 
 bool is_channelwise_unary(const std::string& op) {
@@ -72,18 +82,34 @@ int64_t attr_int(const Node& n, const char* name, int64_t def) {
 
 class Tracer {
  public:
-  Tracer(const Graph& g) : g_(g), consumers_(consumers_of(g)), is_output_(graph_output_flags(g)), uses_(g.use_counts()) {}
+  Tracer(const Graph& g)
+      : g_(g), consumers_(consumers_of(g)), is_output_(graph_output_flags(g)), uses_(g.use_counts()) {
+    from_constant_node_.assign(g.values.size(), false);
+    for (const Node& n : g.nodes) {
+      if (n.op_type != "Constant" || !n.domain.empty()) continue;
+      for (ValueId o : n.outputs) {
+        if (o != kNoValue) from_constant_node_[static_cast<size_t>(o)] = true;
+      }
+    }
+  }
 
   // Follows `channels` channels of value `v` (on axis 1 when `conv_layout`,
   // else the last axis of a rank-2 value) to every reader; false with `why`
   // when one of them cannot follow.
   bool trace(ValueId v, int64_t channels, bool conv_layout, ChannelPlan& plan, std::string& why) {
     const Value& val = g_.values[static_cast<size_t>(v)];
+    if (!plan.visited.insert(v).second) return true;
     if (is_output_[static_cast<size_t>(v)]) {
       why = "its channels reach graph output '" + val.name + "'";
       return false;
     }
-    if (depth_++ > 64) {
+    // Recursion depth, not a count of values: a stage of ResNet blocks is a
+    // long chain, but each step returns.
+    struct DepthGuard {
+      int& d;
+      ~DepthGuard() { --d; }
+    } guard{++depth_};
+    if (depth_ > 512) {
       why = "the channel chain is too long";
       return false;
     }
@@ -93,6 +119,10 @@ class Tracer {
       if (!n.domain.empty()) {
         why = "its channels reach " + n.domain + "." + who;
         return false;
+      }
+      if (n.op_type == "Add") {
+        if (!follow_add(static_cast<size_t>(ci), v, channels, conv_layout, plan, why)) return false;
+        continue;
       }
       const bool followable = is_channelwise_unary(n.op_type) || is_channel_pool(n.op_type) ||
                               n.op_type == "BatchNormalization" || n.op_type == "Conv" || n.op_type == "Flatten" ||
@@ -178,7 +208,11 @@ class Tracer {
  private:
   bool clip_bounds_constant(const Node& n) const {
     for (size_t i = 1; i < n.inputs.size(); ++i) {
-      if (n.inputs[i] != kNoValue && !g_.values[static_cast<size_t>(n.inputs[i])].is_constant()) return false;
+      // PyTorch exports ReLU6's bounds as Constant nodes, not initializers.
+      const ValueId b = n.inputs[i];
+      if (b != kNoValue && !g_.values[static_cast<size_t>(b)].is_constant() && !from_constant_node_[static_cast<size_t>(b)]) {
+        return false;
+      }
     }
     return true;
   }
@@ -221,6 +255,31 @@ class Tracer {
     }
     why = "its channels reach grouped " + who;
     return false;
+  }
+
+  // A residual sum: the channels go on through it, and the Add is recorded
+  // so the producers of its other input can be found in the same group.
+  bool follow_add(size_t ai, ValueId v, int64_t channels, bool conv_layout, ChannelPlan& plan, std::string& why) {
+    const Node& n = g_.nodes[ai];
+    const std::string who = "Add '" + layer_name(g_, n) + "'";
+    if (n.inputs.size() != 2 || n.outputs.empty()) {
+      why = "its channels reach " + who + " with " + std::to_string(n.inputs.size()) + " inputs";
+      return false;
+    }
+    const Value& a = g_.values[static_cast<size_t>(n.inputs[0])];
+    const Value& b = g_.values[static_cast<size_t>(n.inputs[1])];
+    const bool same = a.shape_known && b.shape_known && a.shape == b.shape && !a.is_constant() && !b.is_constant();
+    const size_t rank = same ? a.shape.rank() : 0;
+    const bool layout_ok = conv_layout ? rank >= 3 : rank == 2;
+    if (!same || !layout_ok || a.shape[1] != channels) {
+      why = "its channels reach " + who + " whose inputs are not two run-time values of one [N, " +
+            std::to_string(channels) + ", ...] shape";
+      return false;
+    }
+    for (size_t i = 0; i < 2; ++i) {
+      if (n.inputs[i] == v) plan.add_inputs.insert({ai, i});
+    }
+    return trace(n.outputs[0], channels, conv_layout, plan, why);
   }
 
   bool follow_flatten(const Node& n, int64_t channels, ChannelPlan& plan, std::string& why) {
@@ -281,6 +340,7 @@ class Tracer {
   std::vector<std::vector<int32_t>> consumers_;
   std::vector<bool> is_output_;
   std::vector<int32_t> uses_;
+  std::vector<bool> from_constant_node_;
   int depth_ = 0;
 };
 
@@ -331,16 +391,38 @@ Status reinfer_shapes(Model& model) {
   return infer_graph_shapes(model);
 }
 
+
+// Per channel, the sum over the group's producers of their filter norms,
+// each producer's divided by its mean so that a wide-valued layer does not
+// decide alone. One producer: its norms as they are.
+std::vector<double> group_norms(const std::vector<std::vector<double>>& members) {
+  if (members.size() == 1) return members[0];
+  std::vector<double> sum(members[0].size(), 0.0);
+  for (const std::vector<double>& m : members) {
+    double mean = 0;
+    for (double x : m) mean += x;
+    mean /= static_cast<double>(m.size());
+    for (size_t c = 0; c < m.size(); ++c) sum[c] += mean > 0 ? m[c] / mean : 0.0;
+  }
+  return sum;
+}
+
+int find_root(std::vector<int>& parent, int i) {
+  while (parent[static_cast<size_t>(i)] != i) i = parent[static_cast<size_t>(i)] = parent[static_cast<size_t>(parent[static_cast<size_t>(i)])];
+  return i;
+}
+
 }  // namespace
 
 Status prune_channels(Model& model, const std::vector<PrunableLayer>& layers, const PruneOptions& options,
                       PruneReport& report) {
   Graph& g = model.graph;
   FS_RETURN_IF_ERROR(infer_graph_shapes(model));
+  // One per producer whose channels could all be followed.
   struct Job {
     const PrunableLayer* layer;
     ChannelPlan plan;
-    std::vector<int64_t> keep;
+    std::vector<double> norms;  // per channel, BN-scaled L1
     int64_t channels;
   };
   std::vector<Job> jobs;
@@ -390,10 +472,59 @@ Status prune_channels(Model& model, const std::vector<PrunableLayer>& layers, co
       report.kept.push_back(l.name + ": " + why);
       continue;
     }
-    const double s = layer_sparsity(options, l.name);
-    const int64_t remove = std::min<int64_t>(channels - 1, static_cast<int64_t>(std::floor(s * channels)));
     std::vector<double> norms = channel_l1(w, axis, channels);
     for (size_t c = 0; c < plan.bn_scale.size(); ++c) norms[c] *= plan.bn_scale[c];
+    jobs.push_back(Job{&l, std::move(plan), std::move(norms), channels});
+  }
+
+  // Producers that reach one residual Add share their channels: union them.
+  std::vector<int> parent(jobs.size());
+  std::iota(parent.begin(), parent.end(), 0);
+  std::map<size_t, int> add_owner;  // Add node -> a job that reaches it
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    for (const auto& [add, input] : jobs[j].plan.add_inputs) {
+      auto [it, fresh] = add_owner.emplace(add, static_cast<int>(j));
+      if (!fresh) parent[static_cast<size_t>(find_root(parent, static_cast<int>(j)))] = find_root(parent, it->second);
+    }
+  }
+  std::map<int, std::vector<size_t>> groups;  // root -> members, in layer order
+  for (size_t j = 0; j < jobs.size(); ++j) groups[find_root(parent, static_cast<int>(j))].push_back(j);
+
+  size_t pruned_groups = 0;
+  for (const auto& [root, members] : groups) {
+    const Job& first = jobs[members.front()];
+    // Every input of every Add in the group must come from a member, or the
+    // removed channels would still arrive through the other input.
+    std::set<std::pair<size_t, size_t>> covered;
+    for (size_t j : members) covered.insert(jobs[j].plan.add_inputs.begin(), jobs[j].plan.add_inputs.end());
+    std::string why;
+    for (const auto& [add, input] : covered) {
+      for (size_t i = 0; i < 2 && why.empty(); ++i) {
+        if (covered.count({add, i}) > 0) continue;
+        const Node& n = g.nodes[add];
+        why = "its channels are summed at Add '" + layer_name(g, n) + "' with '" +
+              g.values[static_cast<size_t>(n.inputs[i])].name + "', which comes from no prunable producer";
+      }
+      if (!why.empty()) break;
+    }
+    if (!why.empty()) {
+      for (size_t j : members) report.kept.push_back(jobs[j].layer->name + ": " + why);
+      continue;
+    }
+    // One fraction for the group: the first member's own --per-layer value
+    // if any has one, else the default.
+    double s = options.sparsity;
+    for (size_t j : members) {
+      if (options.per_layer.count(jobs[j].layer->name) > 0) {
+        s = layer_sparsity(options, jobs[j].layer->name);
+        break;
+      }
+    }
+    const int64_t channels = first.channels;
+    const int64_t remove = std::min<int64_t>(channels - 1, static_cast<int64_t>(std::floor(s * channels)));
+    std::vector<std::vector<double>> member_norms;
+    for (size_t j : members) member_norms.push_back(jobs[j].norms);
+    const std::vector<double> norms = group_norms(member_norms);
     std::vector<int64_t> order(static_cast<size_t>(channels));
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
@@ -401,37 +532,52 @@ Status prune_channels(Model& model, const std::vector<PrunableLayer>& layers, co
     });
     std::vector<int64_t> keep(order.begin(), order.begin() + (channels - remove));
     std::sort(keep.begin(), keep.end());
-    jobs.push_back(Job{&l, std::move(plan), std::move(keep), channels});
-  }
-  // A tensor two plans would cut (a conv that is both a pruned producer and
-  // the consumer of another) is cut by each on its own axis; the plans are
-  // applied one after the other on the current tensors.
-  for (const Job& job : jobs) {
-    for (const SliceEdit& e : job.plan.slices) {
-      Value& v = g.values[static_cast<size_t>(e.tensor)];
-      v.initializer = keep_along(v.initializer, e.axis, job.keep, e.block);
-      v.shape = v.initializer.shape();  // the declared shape goes with the data
-      v.shape_known = true;
+    // The members' paths meet after the Adds: each tensor is cut once. A
+    // tensor two groups cut (a conv that is both a pruned producer and the
+    // consumer of another) is cut by each on its own axis, one after the
+    // other on the current tensors.
+    std::set<std::tuple<ValueId, int, int64_t>> done;
+    std::set<size_t> group_nodes;
+    for (size_t j : members) {
+      for (const SliceEdit& e : jobs[j].plan.slices) {
+        if (!done.insert({e.tensor, e.axis, e.block}).second) continue;
+        Value& v = g.values[static_cast<size_t>(e.tensor)];
+        v.initializer = keep_along(v.initializer, e.axis, keep, e.block);
+        v.shape = v.initializer.shape();  // the declared shape goes with the data
+        v.shape_known = true;
+      }
+      group_nodes.insert(jobs[j].plan.group_nodes.begin(), jobs[j].plan.group_nodes.end());
     }
-    for (size_t ni : job.plan.group_nodes) {
+    for (size_t ni : group_nodes) {
       for (Attribute& a : g.nodes[ni].attributes) {
-        if (a.name == "group") a.i = static_cast<int64_t>(job.keep.size());
+        if (a.name == "group") a.i = static_cast<int64_t>(keep.size());
       }
     }
+    for (size_t j : members) {
+      const PrunableLayer& l = *jobs[j].layer;
+      PrunedLayer out;
+      out.node = l.name;
+      out.op = g.nodes[l.node].op_type;
+      out.weight = g.values[static_cast<size_t>(l.weight)].name;
+      out.numel = g.values[static_cast<size_t>(l.weight)].initializer.numel();
+      out.zeros = count_zeros(g.values[static_cast<size_t>(l.weight)].initializer);
+      out.channels_before = channels;
+      out.channels_after = static_cast<int64_t>(keep.size());
+      if (members.size() > 1) {
+        out.channel_group = first.layer->name;
+        out.group_size = static_cast<int64_t>(members.size());
+      }
+      report.layers.push_back(std::move(out));
+    }
+    ++pruned_groups;
   }
-  for (const Job& job : jobs) {
-    const PrunableLayer& l = *job.layer;
-    PrunedLayer out;
-    out.node = l.name;
-    out.op = g.nodes[l.node].op_type;
-    out.weight = g.values[static_cast<size_t>(l.weight)].name;
-    out.numel = g.values[static_cast<size_t>(l.weight)].initializer.numel();
-    out.zeros = count_zeros(g.values[static_cast<size_t>(l.weight)].initializer);
-    out.channels_before = job.channels;
-    out.channels_after = static_cast<int64_t>(job.keep.size());
-    report.layers.push_back(std::move(out));
-  }
-  if (jobs.empty()) return ok_status();
+  if (pruned_groups == 0) return ok_status();
+  // Report in layer order (groups were visited by root).
+  std::map<std::string, size_t> order_of;
+  for (size_t i = 0; i < layers.size(); ++i) order_of[layers[i].name] = i;
+  std::stable_sort(report.layers.begin(), report.layers.end(), [&](const PrunedLayer& a, const PrunedLayer& b) {
+    return order_of[a.node] < order_of[b.node];
+  });
   FS_RETURN_IF_ERROR(reinfer_shapes(model));
   return verify_graph(model);
 }

@@ -7,6 +7,7 @@
 #include <set>
 
 #include <fmt/format.h>
+
 #include "prune/methods.h"
 
 namespace fastserve::prune {
@@ -97,8 +98,10 @@ Result<PruneReport> prune_model(Model& model, const PruneOptions& options) {
     case PruneMethod::kChannel:
       FS_RETURN_IF_ERROR(prune_channels(model, layers, options, report));
       if (report.layers.empty()) {
-        return invalid_argument(who + ": no layer can lose channels (" +
-                                (report.kept.empty() ? std::string("none prunable") : report.kept.front()) + ")");
+        std::string reasons = report.kept.empty() ? std::string("none prunable") : std::string();
+        for (size_t i = 0; i < report.kept.size() && i < 4; ++i) reasons += (i ? "; " : "") + report.kept[i];
+        if (report.kept.size() > 4) reasons += fmt::format("; and {} more", report.kept.size() - 4);
+        return invalid_argument(who + ": no layer can lose channels (" + reasons + ")");
       }
       break;
   }

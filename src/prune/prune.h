@@ -56,6 +56,10 @@ struct PrunedLayer {
   int64_t numel = 0;       // weights before
   int64_t zeros = 0;       // zero weights after (unstructured methods)
   int64_t channels_before = 0, channels_after = 0;  // channel method
+  // Channel method: producers summed by residual Adds share one kept set;
+  // the group is named after its first member (empty when alone).
+  std::string channel_group;
+  int64_t group_size = 1;
   double sparsity() const { return numel > 0 ? static_cast<double>(zeros) / static_cast<double>(numel) : 0.0; }
 };
 

@@ -1,8 +1,10 @@
 // Channel pruning: filters of smallest L1 norm go and every consumer is
 // rewritten (bias, BatchNormalization, a depthwise conv that follows its
 // input channels, the next conv's input channels, a Gemm after Flatten, a
-// Gemm after a pruned Gemm); convs whose channels reach an Add or a graph
-// output are kept with the reason. The test model's pruned channels are
+// Gemm after a pruned Gemm, and through residual Adds every producer of the
+// sum with one shared channel set); convs whose channels reach a graph
+// output, or an Add with an input from no prunable producer, are kept with
+// the reason. The test models' pruned channels are
 // dead (zero filters, biases, BN mean and beta), so the pruned model must
 // compute the same outputs as the original, on the engine.
 #include <gtest/gtest.h>
@@ -61,7 +63,7 @@ std::shared_ptr<Model> dead_channel_model(std::mt19937& rng) {
   kill_rows(bg, dead_fc, 1);
   ValueId g = t.node("Gemm", "fc", {f, t.constant("wg", wg), t.constant("bg", bg)}, {attr_int("transB", 1)});
   t.output(t.node("Gemm", "head", {t.node("Relu", "relu3", {g}), t.constant("wh", random_f32({10, 4}, rng))}));
-  // A residual pair: neither conv may lose channels.
+  // A residual pair whose sum is a graph output: neither conv may lose channels.
   ValueId r1 = t.node("Conv", "side_a", {x, t.constant("wa", random_f32({4, 3, 1, 1}, rng))},
                       {attr_ints("kernel_shape", {1, 1})});
   ValueId r2 = t.node("Conv", "side_b", {x, t.constant("wb", random_f32({4, 3, 1, 1}, rng))},
@@ -105,8 +107,9 @@ TEST(ChannelPruning, RemovesDeadChannelsAndRewritesEveryConsumer) {
     }
   }
   std::set<std::string> kept(r->kept.begin(), r->kept.end());
-  EXPECT_TRUE(kept.count("side_a: its channels reach Add 'residual'")) << ::testing::PrintToString(r->kept);
-  EXPECT_TRUE(kept.count("side_b: its channels reach Add 'residual'"));
+  EXPECT_TRUE(kept.count("side_a: its channels reach graph output 'residual_out0'"))
+      << ::testing::PrintToString(r->kept);
+  EXPECT_TRUE(kept.count("side_b: its channels reach graph output 'residual_out0'"));
   EXPECT_TRUE(kept.count("head: its channels reach graph output 'head_out0'"));
   EXPECT_TRUE(kept.count("dw: grouped conv: its filters are tied to its input channels"));
   EXPECT_LT(r->bytes_after, r->bytes_before);
@@ -156,6 +159,120 @@ TEST(ChannelPruning, KeepsTheFiltersOfLargestNormAndReportsWhenNothingCanShrink)
   EXPECT_NE(r2.status().message().find("no layer can lose channels (only: its channels reach graph output"),
             std::string::npos)
       << r2.status().message();
+}
+
+// ResNet-shaped: a stem conv + BN, a basic block (conv_a -> conv_b + BN)
+// summed with the stem's output, a second sum with a 1x1 conv, then a pooled
+// classifier. stem, conv_b and conv_c reach the same sums, so they form one
+// group with one kept set; their channels 2 and 5 are dead in all three.
+std::shared_ptr<Model> residual_model(std::mt19937& rng) {
+  using testing::random_f32;
+  TestModel t;
+  ValueId x = t.input("x", DType::kF32, {kUnknownDim, 3, 10, 10}, {"batch", "", "", ""});
+  const std::set<int64_t> dead = {2, 5}, dead_a = {3};
+  auto conv3 = [&](const char* name, ValueId in, Tensor w, Tensor b) {
+    return t.node("Conv", name, {in, t.constant(std::string(name) + "_w", std::move(w)),
+                                 t.constant(std::string(name) + "_b", std::move(b))},
+                  {attr_ints("kernel_shape", {3, 3}), attr_ints("pads", {1, 1, 1, 1})});
+  };
+  auto bn = [&](const char* name, ValueId in) {
+    Tensor mean = random_f32({8}, rng), beta = random_f32({8}, rng);
+    kill_rows(mean, dead, 1);
+    kill_rows(beta, dead, 1);
+    const std::string n(name);
+    return t.node("BatchNormalization", name,
+                  {in, t.constant(n + "_gamma", random_f32({8}, rng, 0.5, 1.5)), t.constant(n + "_beta", beta),
+                   t.constant(n + "_mean", mean), t.constant(n + "_var", random_f32({8}, rng, 0.5, 2.0))});
+  };
+  Tensor ws = random_f32({8, 3, 3, 3}, rng), bs = random_f32({8}, rng);
+  kill_rows(ws, dead, 27);
+  kill_rows(bs, dead, 1);
+  ValueId r0 = t.node("Relu", "relu0", {bn("bn0", conv3("stem", x, ws, bs))});
+  Tensor wa = random_f32({6, 8, 3, 3}, rng), ba = random_f32({6}, rng);
+  kill_rows(wa, dead_a, 72);
+  kill_rows(ba, dead_a, 1);
+  ValueId a = t.node("Relu", "relu_a", {conv3("conv_a", r0, wa, ba)});
+  Tensor wb = random_f32({8, 6, 3, 3}, rng), bb = random_f32({8}, rng);
+  kill_rows(wb, dead, 54);
+  kill_rows(bb, dead, 1);
+  ValueId r1 = t.node("Relu", "relu1", {t.node("Add", "add1", {r0, bn("bn_b", conv3("conv_b", a, wb, bb))})});
+  Tensor wc = random_f32({8, 8, 1, 1}, rng);
+  kill_rows(wc, dead, 8);
+  ValueId c = t.node("Conv", "conv_c", {r1, t.constant("conv_c_w", wc)}, {attr_ints("kernel_shape", {1, 1})});
+  ValueId r2 = t.node("Relu", "relu2", {t.node("Add", "add2", {c, r1})});
+  ValueId f = t.node("Flatten", "flat", {t.node("GlobalAveragePool", "gap", {r2})});
+  t.output(t.node("Gemm", "fc", {f, t.constant("fc_w", random_f32({8, 5}, rng))}));
+  return t.build();
+}
+
+TEST(ChannelPruning, PrunesEveryProducerOfAResidualSumWithOneChannelSet) {
+  std::mt19937 rng(14);
+  std::shared_ptr<Model> m = residual_model(rng);
+  auto pruned = std::make_shared<Model>(*m);
+  PruneOptions o;
+  o.method = PruneMethod::kChannel;
+  o.sparsity = 0.25;  // the group: 2 of 8; conv_a: 1 of 6
+  auto r = prune_model(*pruned, o);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  ASSERT_EQ(r->layers.size(), 4u) << ::testing::PrintToString(r->kept);
+  const char* names[] = {"stem", "conv_a", "conv_b", "conv_c"};
+  const int64_t after[] = {6, 5, 6, 6};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(r->layers[i].node, names[i]);
+    EXPECT_EQ(r->layers[i].channels_after, after[i]) << names[i];
+    EXPECT_EQ(r->layers[i].group_size, i == 1 ? 1 : 3) << names[i];
+    EXPECT_EQ(r->layers[i].channel_group, i == 1 ? "" : "stem") << names[i];
+  }
+  EXPECT_EQ(init(*pruned, "stem_w").shape(), (Shape{6, 3, 3, 3}));
+  EXPECT_EQ(init(*pruned, "bn0_gamma").shape(), (Shape{6}));
+  EXPECT_EQ(init(*pruned, "conv_a_w").shape(), (Shape{5, 6, 3, 3}));
+  EXPECT_EQ(init(*pruned, "conv_b_w").shape(), (Shape{6, 5, 3, 3}));
+  EXPECT_EQ(init(*pruned, "bn_b_var").shape(), (Shape{6}));
+  EXPECT_EQ(init(*pruned, "conv_c_w").shape(), (Shape{6, 6, 1, 1})) << "cut on both axes, once each";
+  EXPECT_EQ(init(*pruned, "fc_w").shape(), (Shape{6, 5}));
+
+  auto s0 = Session::create(m), s1 = Session::create(pruned);
+  ASSERT_TRUE(s0.ok()) << s0.status().to_string();
+  ASSERT_TRUE(s1.ok()) << s1.status().to_string();
+  std::vector<NamedTensor> in = {{"x", testing::random_f32({2, 3, 10, 10}, rng)}};
+  auto y0 = (*s0)->run(in), y1 = (*s1)->run(in);
+  ASSERT_TRUE(y0.ok() && y1.ok()) << y1.status().to_string();
+  EXPECT_TRUE(testing::tensors_near((*y1)[0].tensor, (*y0)[0].tensor, 1e-5, 1e-4));
+
+  // Excluding one member leaves its sums with an input from no producer
+  // being pruned: the whole group stays.
+  auto partial = std::make_shared<Model>(*m);
+  o.exclude = {"conv_c"};
+  auto r2 = prune_model(*partial, o);
+  ASSERT_TRUE(r2.ok()) << r2.status().to_string();
+  ASSERT_EQ(r2->layers.size(), 1u);
+  EXPECT_EQ(r2->layers[0].node, "conv_a");
+  std::set<std::string> kept(r2->kept.begin(), r2->kept.end());
+  EXPECT_TRUE(kept.count("stem: its channels are summed at Add 'add2' with 'conv_c_out0', which comes from no "
+                         "prunable producer"))
+      << ::testing::PrintToString(r2->kept);
+  EXPECT_EQ(init(*partial, "stem_w").shape(), (Shape{8, 3, 3, 3}));
+}
+
+TEST(ChannelPruning, KeepsAConvSummedWithTheGraphInput) {
+  std::mt19937 rng(15);
+  TestModel t;
+  ValueId x = t.input("x", DType::kF32, {1, 4, 5, 5});
+  ValueId c = t.node("Conv", "c", {x, t.constant("w", testing::random_f32({4, 4, 1, 1}, rng))},
+                     {attr_ints("kernel_shape", {1, 1})});
+  ValueId sum = t.node("Relu", "relu", {t.node("Add", "skip", {x, c})});
+  t.output(t.node("Conv", "c2", {sum, t.constant("w2", testing::random_f32({3, 4, 1, 1}, rng))},
+                  {attr_ints("kernel_shape", {1, 1})}));
+  std::shared_ptr<Model> m = t.build();
+  PruneOptions o;
+  o.method = PruneMethod::kChannel;
+  o.sparsity = 0.5;
+  auto r = prune_model(*m, o);
+  ASSERT_FALSE(r.ok()) << "nothing can shrink";
+  EXPECT_NE(r.status().message().find("c: its channels are summed at Add 'skip' with 'x', which comes from no "
+                                      "prunable producer"),
+            std::string::npos)
+      << r.status().message();
 }
 
 }  // namespace
