@@ -5,31 +5,36 @@
 // model is physically smaller and runs faster on the dense kernels.
 //
 // Producers: a group-1 Conv (filters W[m]), a Gemm or a MatMul with a 2-D
-// constant B (output features). From the producer's output the channels
-// are followed through every reader:
-//   * channel-wise ops pass them on: Relu, LeakyRelu, Clip (constant
-//     bounds), Sigmoid, Tanh, HardSigmoid, HardSwish, Elu, Selu, Softplus,
-//     Identity, Dropout; and for conv outputs MaxPool / AveragePool /
-//     GlobalAveragePool / GlobalMaxPool and BatchNormalization (its scale,
-//     bias, mean and var lose the same entries);
+// constant B (output features, the last axis of [..., F]). From the
+// producer's output the channels are followed through every reader:
+//   * elementwise unary ops pass them on: Relu, LeakyRelu, Clip (constant
+//     bounds), Sigmoid, Tanh, Gelu, Erf, Exp, Sqrt, ... , Identity, Dropout;
+//     and for conv outputs MaxPool / AveragePool / GlobalAveragePool /
+//     GlobalMaxPool and BatchNormalization (its scale, bias, mean and var
+//     lose the same entries);
+//   * an elementwise binary (Add, Sub, Mul, Div, Max, Min, Pow) with a
+//     constant operand: broadcast over the channels, or one entry per
+//     channel (a bias, a layer scale), which loses the same entries;
 //   * a depthwise Conv (group == C == M) follows its input channels: its
 //     filters, bias and `group` shrink and the channels go on through it;
 //   * a group-1 Conv loses the matching input channels of its W;
 //   * Flatten (axis 1) of a static [N, C, ...] into Gemm / MatMul: the
 //     consumer loses the block of K rows of each removed channel (H*W rows
 //     per channel);
-//   * a Gemm / MatMul reading a pruned [N, F] loses the matching K rows.
-//   * a residual Add of two values of the same shape: every producer whose
-//     channels reach the sum joins one channel group that shares a single
-//     kept set (ranked by the sum of the members' normalized filter norms),
-//     and the channels go on through the sum. The group is pruned only when
-//     every input of every Add in it comes from a member: Add(x, conv(x))
-//     with x a graph input, or with one branch from an op that cannot
-//     follow, keeps all of the group.
-// Anything else that reads the channels (Concat, Mul, Reshape, a graph
-// output, a grouped conv) leaves the producer unpruned, with the reason in
-// the report. On ResNet the groups are each stage's block-output convs
-// with the stem or the downsample conv feeding the stage.
+//   * a Gemm / MatMul reading pruned features loses the matching K rows;
+//   * an elementwise binary of two run-time values (a residual sum, GELU's
+//     x * Phi(x)): every producer whose channels reach it joins one channel
+//     group that shares a single kept set (ranked by the sum of the
+//     members' normalized filter norms), and the channels go on through it.
+//     The group is pruned only when every operand of every such node in it
+//     comes from a member: Add(x, conv(x)) with x a graph input, or one
+//     branch from an op that cannot follow, keeps all of the group.
+// Anything else that reads the channels (Concat, Reshape, Shape, a
+// normalization over them, a graph output, a grouped conv) leaves the
+// producer unpruned, with the reason in the report. On ResNet the groups
+// are each stage's block-output convs with the stem or the downsample conv
+// feeding the stage; in a transformer the FFN's hidden features prune (the
+// residual stream reaches LayerNormalization and stays).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -59,21 +64,35 @@ struct ChannelPlan {
   // (fold_batchnorm), so that is the filter whose L1 norm ranks.
   std::vector<double> bn_scale;
   std::vector<size_t> group_nodes;  // depthwise convs whose `group` becomes the kept count
-  // The residual Adds the channels reach, with the input they arrive on.
+  // The elementwise binaries the channels reach, with the operands they
+  // cover (the one they arrive on; a constant one).
   std::set<std::pair<size_t, size_t>> add_inputs;
   std::set<ValueId> visited;  // values already followed (paths rejoin after an Add)
 };
 
 bool is_channelwise_unary(const std::string& op) {
-  static const std::set<std::string> kOps = {"Relu",     "LeakyRelu", "Sigmoid", "Tanh",     "HardSigmoid",
-                                             "HardSwish", "Elu",      "Selu",    "Softplus", "Identity",
-                                             "Dropout",   "Clip"};
+  // Each output element depends on the same element of the input alone.
+  static const std::set<std::string> kOps = {
+      "Relu", "LeakyRelu", "Sigmoid",  "Tanh",    "HardSigmoid", "HardSwish",  "Elu",  "Selu", "Celu",
+      "Softplus", "Softsign", "Mish", "Gelu", "Erf", "Exp", "Neg", "Abs", "Sqrt", "Reciprocal",
+      "ThresholdedRelu", "Identity", "Dropout", "Clip"};
   return kOps.count(op) > 0;
+}
+
+// Elementwise with numpy broadcasting: channel c of the output reads channel
+// c of each input.
+bool is_elementwise_binary(const std::string& op) {
+  return op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Max" || op == "Min" || op == "Pow" ||
+         op == "PRelu";
 }
 
 bool is_channel_pool(const std::string& op) {
   return op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool";
 }
+
+// The axis that holds the channels: 1 in [N, C, ...] conv layout, else the
+// last (a Gemm's [N, F], a MatMul's [..., F]).
+size_t channel_axis(size_t rank, bool conv_layout) { return conv_layout ? 1 : rank - 1; }
 
 int64_t attr_int(const Node& n, const char* name, int64_t def) {
   const Attribute* a = n.attr(name);
@@ -120,8 +139,8 @@ class Tracer {
         why = "its channels reach " + n.domain + "." + who;
         return false;
       }
-      if (n.op_type == "Add") {
-        if (!follow_add(static_cast<size_t>(ci), v, channels, conv_layout, plan, why)) return false;
+      if (is_elementwise_binary(n.op_type)) {
+        if (!follow_binary(static_cast<size_t>(ci), v, channels, conv_layout, plan, why)) return false;
         continue;
       }
       const bool followable = is_channelwise_unary(n.op_type) || is_channel_pool(n.op_type) ||
@@ -257,29 +276,89 @@ class Tracer {
     return false;
   }
 
-  // A residual sum: the channels go on through it, and the Add is recorded
-  // so the producers of its other input can be found in the same group.
-  bool follow_add(size_t ai, ValueId v, int64_t channels, bool conv_layout, ChannelPlan& plan, std::string& why) {
+  // An elementwise binary. With a constant operand (a bias, a scale, Gelu's
+  // 0.5) the channels go on through it, and a per-channel constant loses the
+  // removed entries. With two run-time operands of one shape (a residual
+  // sum, Gelu's x * Phi(x)) they go on too, and the node is recorded: the
+  // producers of the other operand must be pruned with the same channels
+  // (prune_channels groups them and checks that every operand is covered).
+  bool follow_binary(size_t ai, ValueId v, int64_t channels, bool conv_layout, ChannelPlan& plan, std::string& why) {
     const Node& n = g_.nodes[ai];
-    const std::string who = "Add '" + layer_name(g_, n) + "'";
-    if (n.inputs.size() != 2 || n.outputs.empty()) {
+    const std::string who = n.op_type + " '" + layer_name(g_, n) + "'";
+    if (n.inputs.size() != 2 || n.outputs.empty() || n.inputs[0] == kNoValue || n.inputs[1] == kNoValue) {
       why = "its channels reach " + who + " with " + std::to_string(n.inputs.size()) + " inputs";
       return false;
     }
-    const Value& a = g_.values[static_cast<size_t>(n.inputs[0])];
-    const Value& b = g_.values[static_cast<size_t>(n.inputs[1])];
-    const bool same = a.shape_known && b.shape_known && a.shape == b.shape && !a.is_constant() && !b.is_constant();
-    const size_t rank = same ? a.shape.rank() : 0;
-    const bool layout_ok = conv_layout ? rank >= 3 : rank == 2;
-    if (!same || !layout_ok || a.shape[1] != channels) {
-      why = "its channels reach " + who + " whose inputs are not two run-time values of one [N, " +
-            std::to_string(channels) + ", ...] shape";
+    // In conv layout the channels are axis 1 from the front, so broadcasting
+    // must not shift it: both operands have the value's rank. Features are
+    // the last axis, where numpy broadcasting aligns every operand anyway
+    // (shape inference may not know a transformer's [batch, seq, F]).
+    const Value& me = g_.values[static_cast<size_t>(v)];
+    const bool rank_known = me.shape_known && me.shape.rank() >= (conv_layout ? 3u : 1u);
+    if (conv_layout && (!rank_known || me.shape[1] != channels)) {
+      why = "its channels reach " + who + " from a value of unknown shape";
       return false;
     }
     for (size_t i = 0; i < 2; ++i) {
-      if (n.inputs[i] == v) plan.add_inputs.insert({ai, i});
+      const ValueId o = n.inputs[i];
+      if (o == v) {
+        plan.add_inputs.insert({ai, i});
+        continue;
+      }
+      const Value& other = g_.values[static_cast<size_t>(o)];
+      if (other.is_constant() || from_constant_node_[static_cast<size_t>(o)]) {
+        if (!follow_constant_operand(n, i, rank_known ? me.shape.rank() : 0, channels, conv_layout, plan, why, who)) {
+          return false;
+        }
+        plan.add_inputs.insert({ai, i});  // covered: the constant is sliced or broadcast
+        continue;
+      }
+      if ((i == 0 && n.op_type == "Pow") || n.op_type == "PRelu") {
+        why = "its channels reach " + who + (n.op_type == "Pow" ? " as the exponent" : " as the slope");
+        return false;
+      }
+      // The other operand must carry the same channels; prune_channels
+      // checks that a group member's trace reached it.
+      const bool same = conv_layout ? other.shape_known && other.shape == me.shape
+                                    : !other.shape_known || other.shape.rank() == 0 ||
+                                          other.shape[other.shape.rank() - 1] == channels ||
+                                          other.shape[other.shape.rank() - 1] < 0;
+      if (!same) {
+        why = "its channels reach " + who + " whose inputs are not two run-time values of one shape";
+        return false;
+      }
     }
     return trace(n.outputs[0], channels, conv_layout, plan, why);
+  }
+
+  // The constant operand of a binary: broadcast over the channel axis (its
+  // dim there is 1 or missing), or one entry per channel, which is sliced.
+  bool follow_constant_operand(const Node& n, size_t i, size_t rank, int64_t channels, bool conv_layout,
+                               ChannelPlan& plan, std::string& why, const std::string& who) {
+    const ValueId id = n.inputs[i];
+    const Value& c = g_.values[static_cast<size_t>(id)];
+    const Shape shape = c.is_constant() ? c.initializer.shape() : c.shape;
+    if ((!c.is_constant() && !c.shape_known) || (rank > 0 && shape.rank() > rank)) {
+      why = "its channels reach " + who + " with a constant of unknown or larger rank";
+      return false;
+    }
+    // numpy broadcasting aligns the trailing dims (rank 0: the value's rank
+    // is unknown, features on its last axis).
+    const int64_t axis = rank == 0 ? static_cast<int64_t>(shape.rank()) - 1
+                                   : static_cast<int64_t>(channel_axis(rank, conv_layout)) -
+                                         static_cast<int64_t>(rank - shape.rank());
+    if (axis < 0 || shape[static_cast<size_t>(axis)] == 1) return true;  // the same for every channel
+    bool per_channel = shape[static_cast<size_t>(axis)] == channels && c.is_constant();
+    for (size_t d = 0; d < shape.rank() && per_channel; ++d) {
+      if (static_cast<int64_t>(d) != axis && shape[d] != 1) per_channel = false;
+    }
+    if (!per_channel) {
+      why = "its channels reach " + who + " with a constant operand of shape " + shape.to_string();
+      return false;
+    }
+    if (!sole_use(id, why, who)) return false;
+    plan.slices.push_back({id, static_cast<int>(axis), 1});
+    return true;
   }
 
   bool follow_flatten(const Node& n, int64_t channels, ChannelPlan& plan, std::string& why) {
@@ -460,14 +539,9 @@ Status prune_channels(Model& model, const std::vector<PrunableLayer>& layers, co
         plan.slices.push_back({n.inputs[2], static_cast<int>(bs.rank()) - 1, 1});
       }
     }
-    if (why.empty() && !n.outputs.empty()) {
-      const Value& y = g.values[static_cast<size_t>(n.outputs[0])];
-      if (!conv_layout && (!y.shape_known || y.shape.rank() != 2)) {
-        why = "its output is not a known [N, F] matrix";
-      } else {
-        tracer.trace(n.outputs[0], channels, conv_layout, plan, why);
-      }
-    }
+    // Gemm's [N, F] and MatMul's [..., F] (B is a constant matrix) have the
+    // features last whatever shape inference knows of A.
+    if (why.empty() && !n.outputs.empty()) tracer.trace(n.outputs[0], channels, conv_layout, plan, why);
     if (!why.empty()) {
       report.kept.push_back(l.name + ": " + why);
       continue;
@@ -477,7 +551,8 @@ Status prune_channels(Model& model, const std::vector<PrunableLayer>& layers, co
     jobs.push_back(Job{&l, std::move(plan), std::move(norms), channels});
   }
 
-  // Producers that reach one residual Add share their channels: union them.
+  // Producers that reach one elementwise binary (a residual Add) share
+  // their channels: union them.
   std::vector<int> parent(jobs.size());
   std::iota(parent.begin(), parent.end(), 0);
   std::map<size_t, int> add_owner;  // Add node -> a job that reaches it
@@ -493,8 +568,9 @@ Status prune_channels(Model& model, const std::vector<PrunableLayer>& layers, co
   size_t pruned_groups = 0;
   for (const auto& [root, members] : groups) {
     const Job& first = jobs[members.front()];
-    // Every input of every Add in the group must come from a member, or the
-    // removed channels would still arrive through the other input.
+    // Every operand of every binary in the group must come from a member (or
+    // be a constant it slices), or the removed channels would still arrive
+    // through the other operand.
     std::set<std::pair<size_t, size_t>> covered;
     for (size_t j : members) covered.insert(jobs[j].plan.add_inputs.begin(), jobs[j].plan.add_inputs.end());
     std::string why;
@@ -502,8 +578,8 @@ Status prune_channels(Model& model, const std::vector<PrunableLayer>& layers, co
       for (size_t i = 0; i < 2 && why.empty(); ++i) {
         if (covered.count({add, i}) > 0) continue;
         const Node& n = g.nodes[add];
-        why = "its channels are summed at Add '" + layer_name(g, n) + "' with '" +
-              g.values[static_cast<size_t>(n.inputs[i])].name + "', which comes from no prunable producer";
+        why = "its channels meet '" + g.values[static_cast<size_t>(n.inputs[i])].name + "' at " + n.op_type + " '" +
+              layer_name(g, n) + "', which comes from no prunable producer";
       }
       if (!why.empty()) break;
     }

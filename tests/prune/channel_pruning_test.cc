@@ -248,8 +248,8 @@ TEST(ChannelPruning, PrunesEveryProducerOfAResidualSumWithOneChannelSet) {
   ASSERT_EQ(r2->layers.size(), 1u);
   EXPECT_EQ(r2->layers[0].node, "conv_a");
   std::set<std::string> kept(r2->kept.begin(), r2->kept.end());
-  EXPECT_TRUE(kept.count("stem: its channels are summed at Add 'add2' with 'conv_c_out0', which comes from no "
-                         "prunable producer"))
+  EXPECT_TRUE(kept.count("stem: its channels meet 'conv_c_out0' at Add 'add2', which comes from no prunable "
+                         "producer"))
       << ::testing::PrintToString(r2->kept);
   EXPECT_EQ(init(*partial, "stem_w").shape(), (Shape{8, 3, 3, 3}));
 }
@@ -269,8 +269,75 @@ TEST(ChannelPruning, KeepsAConvSummedWithTheGraphInput) {
   o.sparsity = 0.5;
   auto r = prune_model(*m, o);
   ASSERT_FALSE(r.ok()) << "nothing can shrink";
-  EXPECT_NE(r.status().message().find("c: its channels are summed at Add 'skip' with 'x', which comes from no "
-                                      "prunable producer"),
+  EXPECT_NE(r.status().message().find("c: its channels meet 'x' at Add 'skip', which comes from no prunable producer"),
+            std::string::npos)
+      << r.status().message();
+}
+
+// A transformer FFN: MatMul [B, S, 8] x [8, 12] + bias, GELU written out
+// (Div, Erf, Add 1, Mul by x, Mul 0.5), a per-feature scale [1, 1, 12], then
+// the second MatMul. The hidden features 0, 7 and 9 are dead (zero columns
+// and bias; GELU(0) = 0), so dropping them keeps the outputs. Shape
+// inference need not know [B, S]: the features are the last axis.
+TEST(ChannelPruning, PrunesTheHiddenFeaturesOfATransformerFfn) {
+  using testing::random_f32;
+  std::mt19937 rng(16);
+  TestModel t;
+  ValueId x = t.input("x", DType::kF32, {kUnknownDim, kUnknownDim, 8}, {"batch", "seq", ""});
+  const std::vector<int64_t> dead = {0, 7, 9};
+  Tensor w1 = random_f32({8, 12}, rng), b1 = random_f32({12}, rng);
+  for (int64_t c : dead) {
+    for (int64_t k = 0; k < 8; ++k) w1.data<float>()[k * 12 + c] = 0.f;
+    b1.data<float>()[c] = 0.f;
+  }
+  ValueId h = t.node("Add", "fc1_bias", {t.constant("b1", b1), t.node("MatMul", "fc1", {x, t.constant("w1", w1)})});
+  ValueId phi = t.node("Add", "gelu_add", {t.node("Erf", "gelu_erf", {t.node("Div", "gelu_div", {h, t.constant("sqrt2", Tensor::scalar(1.4142135f))})}),
+                                           t.constant("one", Tensor::scalar(1.f))});
+  ValueId gelu = t.node("Mul", "gelu_half", {t.node("Mul", "gelu_mul", {h, phi}), t.constant("half", Tensor::scalar(0.5f))});
+  ValueId scaled = t.node("Mul", "scale", {gelu, t.constant("gamma", random_f32({1, 1, 12}, rng, 0.5, 1.5))});
+  ValueId y = t.node("MatMul", "fc2", {scaled, t.constant("w2", random_f32({12, 8}, rng))});
+  t.output(t.node("Add", "fc2_bias", {y, t.constant("b2", random_f32({8}, rng))}));
+  std::shared_ptr<Model> m = t.build();
+  auto pruned = std::make_shared<Model>(*m);
+  PruneOptions o;
+  o.method = PruneMethod::kChannel;
+  o.sparsity = 0.25;
+  auto r = prune_model(*pruned, o);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  ASSERT_EQ(r->layers.size(), 1u) << ::testing::PrintToString(r->kept);
+  EXPECT_EQ(r->layers[0].node, "fc1");
+  EXPECT_EQ(r->layers[0].channels_after, 9);
+  EXPECT_EQ(init(*pruned, "w1").shape(), (Shape{8, 9}));
+  EXPECT_EQ(init(*pruned, "b1").shape(), (Shape{9}));
+  EXPECT_EQ(init(*pruned, "gamma").shape(), (Shape{1, 1, 9}));
+  EXPECT_EQ(init(*pruned, "w2").shape(), (Shape{9, 8}));
+  EXPECT_EQ(init(*pruned, "one").numel(), 1) << "broadcast constants stay";
+
+  auto s0 = Session::create(m), s1 = Session::create(pruned);
+  ASSERT_TRUE(s0.ok()) << s0.status().to_string();
+  ASSERT_TRUE(s1.ok()) << s1.status().to_string();
+  std::vector<NamedTensor> in = {{"x", random_f32({2, 5, 8}, rng)}};
+  auto y0 = (*s0)->run(in), y1 = (*s1)->run(in);
+  ASSERT_TRUE(y0.ok() && y1.ok()) << y1.status().to_string();
+  EXPECT_TRUE(testing::tensors_near((*y1)[0].tensor, (*y0)[0].tensor, 1e-5, 1e-4));
+}
+
+TEST(ChannelPruning, KeepsFeaturesMultipliedByAnUnprunedValue) {
+  using testing::random_f32;
+  std::mt19937 rng(17);
+  TestModel t;
+  ValueId x = t.input("x", DType::kF32, {2, 8});
+  ValueId gate = t.input("gate", DType::kF32, {2, 12});
+  ValueId h = t.node("MatMul", "fc1", {x, t.constant("w1", random_f32({8, 12}, rng))});
+  ValueId g = t.node("Mul", "gated", {h, gate});
+  t.output(t.node("MatMul", "fc2", {g, t.constant("w2", random_f32({12, 3}, rng))}));
+  std::shared_ptr<Model> m = t.build();
+  PruneOptions o;
+  o.method = PruneMethod::kChannel;
+  o.sparsity = 0.5;
+  auto r = prune_model(*m, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("fc1: its channels meet 'gate' at Mul 'gated', which comes from no prunable producer"),
             std::string::npos)
       << r.status().message();
 }
