@@ -6,13 +6,16 @@
 // infer function cannot know); a definite clash between the two — a static
 // dim or a dtype that differs — means the model is inconsistent and is an
 // error naming the node and the value. No constant folding happens here:
-// TensorInfo::value is set only for initializers.
+// TensorInfo::value is set only for initializers and for the outputs of
+// Constant nodes (literal data: a Pad's pads or a Reshape's shape that an
+// exporter wrote as a Constant node is as known as an initializer).
 #include <string>
 #include <vector>
 
 #include "fastserve/graph.h"
 #include "graph/node_label.h"
 #include "graph/op_schema.h"
+#include "graph/shape_op_params.h"
 
 namespace fastserve {
 
@@ -71,13 +74,23 @@ Status infer_graph_shapes(Model& model) {
   if (!order.ok()) return order.status().with_context(display);
 
   std::vector<TensorInfo> ins, outs;
+  // Data of the Constant nodes' outputs, by ValueId (undefined elsewhere).
+  std::vector<Tensor> constant_outputs(g.values.size());
   for (int32_t index : order.value()) {
     const Node& node = g.nodes[static_cast<size_t>(index)];
     const OpSchema* schema = find_op_schema(node.op_type, node.domain);
     if (schema == nullptr) continue;  // unknown op: outputs keep what the model declares
 
     ins.clear();
-    for (ValueId id : node.inputs) ins.push_back(id == kNoValue ? TensorInfo{} : info_of(g.values[static_cast<size_t>(id)]));
+    for (ValueId id : node.inputs) {
+      if (id == kNoValue) {
+        ins.push_back(TensorInfo{});
+      } else if (constant_outputs[static_cast<size_t>(id)].defined()) {
+        ins.push_back(TensorInfo::of(constant_outputs[static_cast<size_t>(id)]));
+      } else {
+        ins.push_back(info_of(g.values[static_cast<size_t>(id)]));
+      }
+    }
     outs.assign(node.outputs.size(), TensorInfo{});
     for (size_t k = 0; k < node.outputs.size(); ++k) outs[k].present = node.outputs[k] != kNoValue;
 
@@ -91,6 +104,10 @@ Status infer_graph_shapes(Model& model) {
       return st.with_context(display);
     }
     FS_CHECK_MSG(outs.size() == node.outputs.size(), "infer function resized its outputs");
+    if (node.op_type == "Constant" && domain.empty() && node.outputs.size() == 1 && node.outputs[0] != kNoValue) {
+      Result<Tensor> value = resolve_constant(view);
+      if (value.ok()) constant_outputs[static_cast<size_t>(node.outputs[0])] = std::move(value).value();
+    }
     for (size_t k = 0; k < node.outputs.size(); ++k) {
       const ValueId id = node.outputs[k];
       if (id == kNoValue) continue;

@@ -41,7 +41,6 @@
 #include <map>
 #include <numeric>
 #include <set>
-#include <tuple>
 
 #include "passes/graph_edit.h"
 #include "prune/methods.h"
@@ -49,12 +48,21 @@
 namespace fastserve::prune {
 namespace {
 
-// "Remove channel c" on a tensor means removing indices [c*block, (c+1)*block)
-// along `axis`.
+// "Remove channel c" on a tensor means removing indices
+// [(offset + c) * block, (offset + c + 1) * block) along `axis` (offset > 0
+// for the readers of a Concat that puts other channels first).
 struct SliceEdit {
   ValueId tensor = kNoValue;
   int axis = 0;
   int64_t block = 1;
+  int64_t offset = 0;
+};
+
+// Where a producer's channels sit on a value's channel axis: [offset,
+// offset + count) of total (total > count after a Concat).
+struct Span {
+  int64_t count = 0, offset = 0, total = 0;
+  bool whole() const { return offset == 0 && total == count; }
 };
 
 struct ChannelPlan {
@@ -67,7 +75,7 @@ struct ChannelPlan {
   // The elementwise binaries the channels reach, with the operands they
   // cover (the one they arrive on; a constant one).
   std::set<std::pair<size_t, size_t>> add_inputs;
-  std::set<ValueId> visited;  // values already followed (paths rejoin after an Add)
+  std::set<std::pair<ValueId, int64_t>> visited;  // (value, offset) already followed: paths rejoin
 };
 
 bool is_channelwise_unary(const std::string& op) {
@@ -109,15 +117,20 @@ class Tracer {
       for (ValueId o : n.outputs) {
         if (o != kNoValue) from_constant_node_[static_cast<size_t>(o)] = true;
       }
+      const Attribute* value = n.attr("value");
+      if (value != nullptr && value->kind == Attribute::Kind::kTensor && n.outputs.size() == 1 &&
+          n.outputs[0] != kNoValue) {
+        constant_node_data_[n.outputs[0]] = &value->t;
+      }
     }
   }
 
   // Follows `channels` channels of value `v` (on axis 1 when `conv_layout`,
   // else the last axis of a rank-2 value) to every reader; false with `why`
   // when one of them cannot follow.
-  bool trace(ValueId v, int64_t channels, bool conv_layout, ChannelPlan& plan, std::string& why) {
+  bool trace(ValueId v, const Span& sp, bool conv_layout, ChannelPlan& plan, std::string& why) {
     const Value& val = g_.values[static_cast<size_t>(v)];
-    if (!plan.visited.insert(v).second) return true;
+    if (!plan.visited.insert({v, sp.offset}).second) return true;
     if (is_output_[static_cast<size_t>(v)]) {
       why = "its channels reach graph output '" + val.name + "'";
       return false;
@@ -140,7 +153,16 @@ class Tracer {
         return false;
       }
       if (is_elementwise_binary(n.op_type)) {
-        if (!follow_binary(static_cast<size_t>(ci), v, channels, conv_layout, plan, why)) return false;
+        if (!follow_binary(static_cast<size_t>(ci), v, sp, conv_layout, plan, why)) return false;
+        continue;
+      }
+      if (n.op_type == "Concat") {
+        if (!follow_concat(n, v, sp, conv_layout, plan, why)) return false;
+        continue;
+      }
+      if (n.op_type == "Pad" && !n.inputs.empty() && n.inputs[0] == v) {
+        if (!pads_spare_channels(n, v, conv_layout, why)) return false;
+        if (!trace(n.outputs[0], sp, conv_layout, plan, why)) return false;
         continue;
       }
       const bool followable = is_channelwise_unary(n.op_type) || is_channel_pool(n.op_type) ||
@@ -164,7 +186,7 @@ class Tracer {
           why = "its channels reach " + who + "'s mask output";
           return false;
         }
-        if (!trace(n.outputs[0], channels, conv_layout, plan, why)) return false;
+        if (!trace(n.outputs[0], sp, conv_layout, plan, why)) return false;
         continue;
       }
       if (conv_layout && is_channel_pool(n.op_type)) {
@@ -172,7 +194,7 @@ class Tracer {
           why = "its channels reach " + who + "'s indices output";
           return false;
         }
-        if (!trace(n.outputs[0], channels, conv_layout, plan, why)) return false;
+        if (!trace(n.outputs[0], sp, conv_layout, plan, why)) return false;
         continue;
       }
       if (conv_layout && n.op_type == "BatchNormalization") {
@@ -181,31 +203,31 @@ class Tracer {
           return false;
         }
         for (size_t i = 1; i < 5; ++i) {
-          if (!own_vector(n.inputs[i], channels, why, who)) return false;
-          plan.slices.push_back({n.inputs[i], 0, 1});
+          if (!own_vector(n.inputs[i], sp.total, why, who)) return false;
+          plan.slices.push_back({n.inputs[i], 0, 1, sp.offset});
         }
         if (plan.bn_scale.empty()) {
           const Attribute* eps_attr = n.attr("epsilon");
           const double eps = eps_attr != nullptr ? eps_attr->f : 1e-5;
           const float* gamma = g_.values[static_cast<size_t>(n.inputs[1])].initializer.data<float>();
           const float* var = g_.values[static_cast<size_t>(n.inputs[4])].initializer.data<float>();
-          for (int64_t c = 0; c < channels; ++c) {
+          for (int64_t c = sp.offset; c < sp.offset + sp.count; ++c) {
             plan.bn_scale.push_back(std::fabs(gamma[c]) / std::sqrt(static_cast<double>(var[c]) + eps));
           }
         }
-        if (!trace(n.outputs[0], channels, conv_layout, plan, why)) return false;
+        if (!trace(n.outputs[0], sp, conv_layout, plan, why)) return false;
         continue;
       }
       if (conv_layout && n.op_type == "Conv") {
-        if (!follow_conv(static_cast<size_t>(ci), channels, plan, why)) return false;
+        if (!follow_conv(static_cast<size_t>(ci), sp, plan, why)) return false;
         continue;
       }
       if (conv_layout && n.op_type == "Flatten") {
-        if (!follow_flatten(n, channels, plan, why)) return false;
+        if (!follow_flatten(n, sp, plan, why)) return false;
         continue;
       }
       if (!conv_layout && (n.op_type == "Gemm" || n.op_type == "MatMul")) {
-        if (!cut_k_rows(n, channels, 1, plan, why)) return false;
+        if (!cut_k_rows(n, sp, 1, plan, why)) return false;
         continue;
       }
       why = "its channels reach " + who;
@@ -236,6 +258,41 @@ class Tracer {
     return true;
   }
 
+  // The data of a constant: an initializer or a Constant node's tensor.
+  const Tensor* constant_data(ValueId id) const {
+    if (id == kNoValue) return nullptr;
+    const Value& v = g_.values[static_cast<size_t>(id)];
+    if (v.is_constant()) return &v.initializer;
+    auto it = constant_node_data_.find(id);
+    return it != constant_node_data_.end() ? it->second : nullptr;
+  }
+
+  // A Pad that adds nothing along the channel axis (PyTorch exports one
+  // with zero pads before AveragePool) passes the channels on.
+  bool pads_spare_channels(const Node& n, ValueId v, bool conv_layout, std::string& why) const {
+    const std::string who = "Pad '" + layer_name(g_, n) + "'";
+    const Value& me = g_.values[static_cast<size_t>(v)];
+    std::vector<int64_t> pads;
+    if (const Attribute* a = n.attr("pads"); a != nullptr) {
+      pads = a->ints;  // opset < 11
+    } else if (const Tensor* t = n.inputs.size() > 1 ? constant_data(n.inputs[1]) : nullptr;
+               t != nullptr && t->dtype() == DType::kI64) {
+      pads.assign(t->data<int64_t>(), t->data<int64_t>() + t->numel());
+    }
+    const bool axes_given = n.inputs.size() > 3 && n.inputs[3] != kNoValue;
+    const size_t rank = me.shape_known ? me.shape.rank() : 0;
+    if (rank == 0 || axes_given || pads.size() != 2 * rank) {
+      why = "its channels reach " + who + " whose pads are not constant over every axis";
+      return false;
+    }
+    const size_t c = channel_axis(rank, conv_layout);
+    if (pads[c] != 0 || pads[rank + c] != 0) {
+      why = "its channels reach " + who + ", which pads the channel axis";
+      return false;
+    }
+    return true;
+  }
+
   // A constant 1-D float vector of `channels` entries only this node reads.
   bool own_vector(ValueId id, int64_t channels, std::string& why, const std::string& who) const {
     const bool ok = id != kNoValue && g_.values[static_cast<size_t>(id)].is_constant() &&
@@ -248,7 +305,7 @@ class Tracer {
     return sole_use(id, why, who);
   }
 
-  bool follow_conv(size_t ci, int64_t channels, ChannelPlan& plan, std::string& why) {
+  bool follow_conv(size_t ci, const Span& sp, ChannelPlan& plan, std::string& why) {
     const Node& n = g_.nodes[ci];
     const std::string who = "Conv '" + layer_name(g_, n) + "'";
     const Tensor* w = constant_input(g_, n, 1);
@@ -258,19 +315,19 @@ class Tracer {
     }
     if (!sole_use(n.inputs[1], why, who)) return false;
     const int64_t group = attr_int(n, "group", 1);
-    if (group == 1 && w->dim(1) == channels) {
-      plan.slices.push_back({n.inputs[1], 1, 1});
+    if (group == 1 && w->dim(1) == sp.total) {
+      plan.slices.push_back({n.inputs[1], 1, 1, sp.offset});
       return true;
     }
-    if (group == channels && w->dim(0) == channels && w->dim(1) == 1) {
+    if (group == sp.total && w->dim(0) == sp.total && w->dim(1) == 1) {
       // Depthwise: filter c reads channel c alone, so it goes with it.
-      plan.slices.push_back({n.inputs[1], 0, 1});
+      plan.slices.push_back({n.inputs[1], 0, 1, sp.offset});
       if (n.inputs.size() > 2 && n.inputs[2] != kNoValue) {
-        if (!own_vector(n.inputs[2], channels, why, who)) return false;
-        plan.slices.push_back({n.inputs[2], 0, 1});
+        if (!own_vector(n.inputs[2], sp.total, why, who)) return false;
+        plan.slices.push_back({n.inputs[2], 0, 1, sp.offset});
       }
       plan.group_nodes.push_back(ci);
-      return trace(n.outputs[0], channels, true, plan, why);
+      return trace(n.outputs[0], sp, true, plan, why);
     }
     why = "its channels reach grouped " + who;
     return false;
@@ -282,7 +339,7 @@ class Tracer {
   // sum, Gelu's x * Phi(x)) they go on too, and the node is recorded: the
   // producers of the other operand must be pruned with the same channels
   // (prune_channels groups them and checks that every operand is covered).
-  bool follow_binary(size_t ai, ValueId v, int64_t channels, bool conv_layout, ChannelPlan& plan, std::string& why) {
+  bool follow_binary(size_t ai, ValueId v, const Span& sp, bool conv_layout, ChannelPlan& plan, std::string& why) {
     const Node& n = g_.nodes[ai];
     const std::string who = n.op_type + " '" + layer_name(g_, n) + "'";
     if (n.inputs.size() != 2 || n.outputs.empty() || n.inputs[0] == kNoValue || n.inputs[1] == kNoValue) {
@@ -290,12 +347,13 @@ class Tracer {
       return false;
     }
     // In conv layout the channels are axis 1 from the front, so broadcasting
-    // must not shift it: both operands have the value's rank. Features are
+    // must not shift it: both operands have the value's rank (squeeze-and-
+    // excitation's [N, C, 1, 1] scale may broadcast over H and W). Features are
     // the last axis, where numpy broadcasting aligns every operand anyway
     // (shape inference may not know a transformer's [batch, seq, F]).
     const Value& me = g_.values[static_cast<size_t>(v)];
     const bool rank_known = me.shape_known && me.shape.rank() >= (conv_layout ? 3u : 1u);
-    if (conv_layout && (!rank_known || me.shape[1] != channels)) {
+    if (conv_layout && (!rank_known || me.shape[1] != sp.total)) {
       why = "its channels reach " + who + " from a value of unknown shape";
       return false;
     }
@@ -307,7 +365,7 @@ class Tracer {
       }
       const Value& other = g_.values[static_cast<size_t>(o)];
       if (other.is_constant() || from_constant_node_[static_cast<size_t>(o)]) {
-        if (!follow_constant_operand(n, i, rank_known ? me.shape.rank() : 0, channels, conv_layout, plan, why, who)) {
+        if (!follow_constant_operand(n, i, rank_known ? me.shape.rank() : 0, sp, conv_layout, plan, why, who)) {
           return false;
         }
         plan.add_inputs.insert({ai, i});  // covered: the constant is sliced or broadcast
@@ -317,23 +375,67 @@ class Tracer {
         why = "its channels reach " + who + (n.op_type == "Pow" ? " as the exponent" : " as the slope");
         return false;
       }
+      if (!sp.whole()) {
+        // The other operand would have to match a concatenation of groups.
+        why = "its channels reach " + who + " through a Concat";
+        return false;
+      }
       // The other operand must carry the same channels; prune_channels
       // checks that a group member's trace reached it.
-      const bool same = conv_layout ? other.shape_known && other.shape == me.shape
+      const bool same = conv_layout ? other.shape_known && other.shape.rank() == me.shape.rank() &&
+                                          other.shape[1] == sp.total
                                     : !other.shape_known || other.shape.rank() == 0 ||
-                                          other.shape[other.shape.rank() - 1] == channels ||
+                                          other.shape[other.shape.rank() - 1] == sp.total ||
                                           other.shape[other.shape.rank() - 1] < 0;
       if (!same) {
         why = "its channels reach " + who + " whose inputs are not two run-time values of one shape";
         return false;
       }
     }
-    return trace(n.outputs[0], channels, conv_layout, plan, why);
+    return trace(n.outputs[0], sp, conv_layout, plan, why);
+  }
+
+  // A Concat along the channel axis: the channels go on at their place in
+  // the output (after the channels of the inputs before them).
+  bool follow_concat(const Node& n, ValueId v, const Span& sp, bool conv_layout, ChannelPlan& plan,
+                     std::string& why) {
+    const std::string who = "Concat '" + layer_name(g_, n) + "'";
+    const Value& me = g_.values[static_cast<size_t>(v)];
+    if (!me.shape_known || me.shape.rank() < (conv_layout ? 3u : 1u)) {
+      why = "its channels reach " + who + " from a value of unknown rank";
+      return false;
+    }
+    const int64_t rank = static_cast<int64_t>(me.shape.rank());
+    int64_t axis = attr_int(n, "axis", 1);
+    if (axis < 0) axis += rank;
+    if (axis != static_cast<int64_t>(channel_axis(me.shape.rank(), conv_layout))) {
+      why = "its channels reach " + who + " along another axis";
+      return false;
+    }
+    std::vector<int64_t> starts;
+    int64_t total = 0;
+    for (ValueId in : n.inputs) {
+      const Value& x = g_.values[static_cast<size_t>(in)];
+      if (in == kNoValue || !x.shape_known || static_cast<int64_t>(x.shape.rank()) != rank ||
+          x.shape[static_cast<size_t>(axis)] < 0) {
+        why = "its channels reach " + who + " whose input '" + x.name + "' has no static channel count" +
+              (x.shape_known ? " (" + x.shape.to_string() + ")" : "");
+        return false;
+      }
+      starts.push_back(total);
+      total += x.shape[static_cast<size_t>(axis)];
+    }
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      if (n.inputs[i] != v) continue;
+      const Span out{sp.count, starts[i] + sp.offset, total};
+      if (!trace(n.outputs[0], out, conv_layout, plan, why)) return false;
+    }
+    return true;
   }
 
   // The constant operand of a binary: broadcast over the channel axis (its
   // dim there is 1 or missing), or one entry per channel, which is sliced.
-  bool follow_constant_operand(const Node& n, size_t i, size_t rank, int64_t channels, bool conv_layout,
+  bool follow_constant_operand(const Node& n, size_t i, size_t rank, const Span& sp, bool conv_layout,
                                ChannelPlan& plan, std::string& why, const std::string& who) {
     const ValueId id = n.inputs[i];
     const Value& c = g_.values[static_cast<size_t>(id)];
@@ -348,7 +450,7 @@ class Tracer {
                                    : static_cast<int64_t>(channel_axis(rank, conv_layout)) -
                                          static_cast<int64_t>(rank - shape.rank());
     if (axis < 0 || shape[static_cast<size_t>(axis)] == 1) return true;  // the same for every channel
-    bool per_channel = shape[static_cast<size_t>(axis)] == channels && c.is_constant();
+    bool per_channel = shape[static_cast<size_t>(axis)] == sp.total && c.is_constant();
     for (size_t d = 0; d < shape.rank() && per_channel; ++d) {
       if (static_cast<int64_t>(d) != axis && shape[d] != 1) per_channel = false;
     }
@@ -357,14 +459,14 @@ class Tracer {
       return false;
     }
     if (!sole_use(id, why, who)) return false;
-    plan.slices.push_back({id, static_cast<int>(axis), 1});
+    plan.slices.push_back({id, static_cast<int>(axis), 1, sp.offset});
     return true;
   }
 
-  bool follow_flatten(const Node& n, int64_t channels, ChannelPlan& plan, std::string& why) {
+  bool follow_flatten(const Node& n, const Span& sp, ChannelPlan& plan, std::string& why) {
     const std::string who = "Flatten '" + layer_name(g_, n) + "'";
     const Value& in = g_.values[static_cast<size_t>(n.inputs[0])];
-    if (attr_int(n, "axis", 1) != 1 || !in.shape_known || in.shape.rank() < 2 || in.shape[1] != channels) {
+    if (attr_int(n, "axis", 1) != 1 || !in.shape_known || in.shape.rank() < 2 || in.shape[1] != sp.total) {
       why = "its channels reach " + who + " (want axis 1 of a [N, C, ...] input of known rank)";
       return false;
     }
@@ -387,13 +489,13 @@ class Tracer {
         why = "the flattened channels reach " + c.op_type + " '" + layer_name(g_, c) + "'";
         return false;
       }
-      if (!cut_k_rows(c, channels, block, plan, why)) return false;
+      if (!cut_k_rows(c, sp, block, plan, why)) return false;
     }
     return true;
   }
 
   // Gemm / MatMul reading the channels as A's K: B's K rows (block per channel) go.
-  bool cut_k_rows(const Node& n, int64_t channels, int64_t block, ChannelPlan& plan, std::string& why) {
+  bool cut_k_rows(const Node& n, const Span& sp, int64_t block, ChannelPlan& plan, std::string& why) {
     const std::string who = n.op_type + " '" + layer_name(g_, n) + "'";
     const Tensor* b = constant_input(g_, n, 1);
     if (n.inputs[0] == n.inputs[1] || b == nullptr || b->dtype() != DType::kF32 || b->rank() != 2) {
@@ -406,12 +508,12 @@ class Tracer {
     }
     const bool trans_b = n.op_type == "Gemm" && attr_int(n, "transB", 0) != 0;
     const int axis = trans_b ? 1 : 0;
-    if (b->dim(axis) != channels * block) {
-      why = who + "'s K is " + std::to_string(b->dim(axis)) + ", not " + std::to_string(channels * block);
+    if (b->dim(axis) != sp.total * block) {
+      why = who + "'s K is " + std::to_string(b->dim(axis)) + ", not " + std::to_string(sp.total * block);
       return false;
     }
     if (!sole_use(n.inputs[1], why, who)) return false;
-    plan.slices.push_back({n.inputs[1], axis, block});
+    plan.slices.push_back({n.inputs[1], axis, block, sp.offset});
     return true;
   }
 
@@ -420,6 +522,7 @@ class Tracer {
   std::vector<bool> is_output_;
   std::vector<int32_t> uses_;
   std::vector<bool> from_constant_node_;
+  std::map<ValueId, const Tensor*> constant_node_data_;
   int depth_ = 0;
 };
 
@@ -541,7 +644,7 @@ Status prune_channels(Model& model, const std::vector<PrunableLayer>& layers, co
     }
     // Gemm's [N, F] and MatMul's [..., F] (B is a constant matrix) have the
     // features last whatever shape inference knows of A.
-    if (why.empty() && !n.outputs.empty()) tracer.trace(n.outputs[0], channels, conv_layout, plan, why);
+    if (why.empty() && !n.outputs.empty()) tracer.trace(n.outputs[0], Span{channels, 0, channels}, conv_layout, plan, why);
     if (!why.empty()) {
       report.kept.push_back(l.name + ": " + why);
       continue;
@@ -566,6 +669,8 @@ Status prune_channels(Model& model, const std::vector<PrunableLayer>& layers, co
   for (size_t j = 0; j < jobs.size(); ++j) groups[find_root(parent, static_cast<int>(j))].push_back(j);
 
   size_t pruned_groups = 0;
+  std::map<std::pair<ValueId, int>, std::vector<bool>> removed;  // (tensor, axis) -> indices that go
+  std::set<size_t> depthwise;                                     // nodes whose `group` follows
   for (const auto& [root, members] : groups) {
     const Job& first = jobs[members.front()];
     // Every operand of every binary in the group must come from a member (or
@@ -608,26 +713,24 @@ Status prune_channels(Model& model, const std::vector<PrunableLayer>& layers, co
     });
     std::vector<int64_t> keep(order.begin(), order.begin() + (channels - remove));
     std::sort(keep.begin(), keep.end());
-    // The members' paths meet after the Adds: each tensor is cut once. A
-    // tensor two groups cut (a conv that is both a pruned producer and the
-    // consumer of another) is cut by each on its own axis, one after the
-    // other on the current tensors.
-    std::set<std::tuple<ValueId, int, int64_t>> done;
-    std::set<size_t> group_nodes;
+    // Mark what goes, in each tensor's original coordinates; the cuts happen
+    // once per tensor and axis below, so the members' paths that meet after
+    // an Add, the readers of a Concat fed by several groups and a conv that
+    // is both a producer (axis 0) and a reader (axis 1) all compose.
+    std::vector<bool> removed_channel(static_cast<size_t>(channels), true);
+    for (int64_t c : keep) removed_channel[static_cast<size_t>(c)] = false;
     for (size_t j : members) {
       for (const SliceEdit& e : jobs[j].plan.slices) {
-        if (!done.insert({e.tensor, e.axis, e.block}).second) continue;
-        Value& v = g.values[static_cast<size_t>(e.tensor)];
-        v.initializer = keep_along(v.initializer, e.axis, keep, e.block);
-        v.shape = v.initializer.shape();  // the declared shape goes with the data
-        v.shape_known = true;
+        const Tensor& t = g.values[static_cast<size_t>(e.tensor)].initializer;
+        std::vector<bool>& marks = removed[{e.tensor, e.axis}];
+        marks.resize(static_cast<size_t>(t.dim(static_cast<size_t>(e.axis))), false);
+        for (int64_t c = 0; c < channels; ++c) {
+          if (!removed_channel[static_cast<size_t>(c)]) continue;
+          const int64_t first_index = (e.offset + c) * e.block;
+          std::fill(marks.begin() + first_index, marks.begin() + first_index + e.block, true);
+        }
       }
-      group_nodes.insert(jobs[j].plan.group_nodes.begin(), jobs[j].plan.group_nodes.end());
-    }
-    for (size_t ni : group_nodes) {
-      for (Attribute& a : g.nodes[ni].attributes) {
-        if (a.name == "group") a.i = static_cast<int64_t>(keep.size());
-      }
+      depthwise.insert(jobs[j].plan.group_nodes.begin(), jobs[j].plan.group_nodes.end());
     }
     for (size_t j : members) {
       const PrunableLayer& l = *jobs[j].layer;
@@ -635,8 +738,6 @@ Status prune_channels(Model& model, const std::vector<PrunableLayer>& layers, co
       out.node = l.name;
       out.op = g.nodes[l.node].op_type;
       out.weight = g.values[static_cast<size_t>(l.weight)].name;
-      out.numel = g.values[static_cast<size_t>(l.weight)].initializer.numel();
-      out.zeros = count_zeros(g.values[static_cast<size_t>(l.weight)].initializer);
       out.channels_before = channels;
       out.channels_after = static_cast<int64_t>(keep.size());
       if (members.size() > 1) {
@@ -648,6 +749,28 @@ Status prune_channels(Model& model, const std::vector<PrunableLayer>& layers, co
     ++pruned_groups;
   }
   if (pruned_groups == 0) return ok_status();
+  for (const auto& [where, marks] : removed) {
+    std::vector<int64_t> keep;
+    for (size_t i = 0; i < marks.size(); ++i) {
+      if (!marks[i]) keep.push_back(static_cast<int64_t>(i));
+    }
+    Value& v = g.values[static_cast<size_t>(where.first)];
+    v.initializer = keep_along(v.initializer, where.second, keep, 1);
+    v.shape = v.initializer.shape();  // the declared shape goes with the data
+    v.shape_known = true;
+  }
+  // A depthwise conv's `group` is its filter count.
+  for (size_t ni : depthwise) {
+    const int64_t filters = g.values[static_cast<size_t>(g.nodes[ni].inputs[1])].initializer.dim(0);
+    for (Attribute& a : g.nodes[ni].attributes) {
+      if (a.name == "group") a.i = filters;
+    }
+  }
+  for (PrunedLayer& l : report.layers) {
+    const Tensor& w = g.values[static_cast<size_t>(g.find_value(l.weight))].initializer;
+    l.numel = w.numel();
+    l.zeros = count_zeros(w);
+  }
   // Report in layer order (groups were visited by root).
   std::map<std::string, size_t> order_of;
   for (size_t i = 0; i < layers.size(); ++i) order_of[layers[i].name] = i;

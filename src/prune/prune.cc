@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "prune/methods.h"
+#include "prune/parameter_copies.h"
 
 namespace fastserve::prune {
 namespace {
@@ -49,6 +50,11 @@ Result<PruneReport> prune_model(Model& model, const PruneOptions& options) {
   if (!valid_sparsity(options.sparsity)) {
     return invalid_argument(fmt::format("sparsity {} is outside [0, 1)", options.sparsity));
   }
+  const int64_t bytes_before = initializer_bytes(g);
+  // Channel pruning cuts biases and BN parameters too: shared ones get a
+  // copy per use first (restored below where uncut).
+  ParameterCopies copies;
+  if (options.method == PruneMethod::kChannel) copies = make_parameter_copies(g);
   const std::vector<PrunableLayer> all = find_prunable_layers(g);
   std::set<std::string> names;
   for (const PrunableLayer& l : all) names.insert(l.name);
@@ -86,7 +92,7 @@ Result<PruneReport> prune_model(Model& model, const PruneOptions& options) {
     }
   }
   if (layers.empty()) return invalid_argument(who + ": nothing to prune (every prunable layer is excluded)");
-  report.bytes_before = initializer_bytes(g);
+  report.bytes_before = bytes_before;
   add_totals(g, layers, report.weights_before, report.zeros_before);
   switch (options.method) {
     case PruneMethod::kMagnitude:
@@ -105,8 +111,9 @@ Result<PruneReport> prune_model(Model& model, const PruneOptions& options) {
       }
       break;
   }
-  report.bytes_after = initializer_bytes(g);
   add_totals(g, layers, report.weights_after, report.zeros_after);
+  if (!copies.uses.empty()) restore_unchanged_copies(g, copies);  // renumbers: `layers` is stale after it
+  report.bytes_after = initializer_bytes(g);
   return report;
 }
 

@@ -53,6 +53,29 @@ TEST(InferGraphShapes, PropagatesThroughAChain) {
   }
 }
 
+// A shape written as a Constant node is as known as an initializer: the
+// Reshape's output is static, and the Pad's (PyTorch's zero pads before an
+// AveragePool) too.
+TEST(InferGraphShapes, ReadsTheDataOfConstantNodes) {
+  Attribute shape_value;
+  shape_value.name = "value";
+  shape_value.kind = Attribute::Kind::kTensor;
+  shape_value.t = Tensor::from_vector<int64_t>({3, 4});
+  Attribute pads_value = shape_value;
+  pads_value.t = Tensor::from_vector<int64_t>({0, 1, 0, 2});
+  Model m = TinyGraph()
+                .input("x", DType::kF32, Shape{2, 6})
+                .node("Constant", {}, {"shape"}, "shape", {shape_value})
+                .node("Reshape", {"x", "shape"}, {"y"}, "reshape")
+                .node("Constant", {}, {"pads"}, "pads", {pads_value})
+                .node("Pad", {"y", "pads"}, {"z"}, "pad")
+                .output("z")
+                .build();
+  ASSERT_TRUE(infer_graph_shapes(m).ok()) << infer_graph_shapes(m).to_string();
+  EXPECT_EQ(value_of(m, "y").shape, Shape({3, 4}));
+  EXPECT_EQ(value_of(m, "z").shape, Shape({3, 7}));
+}
+
 TEST(InferGraphShapes, WorksOnNodesListedOutOfOrder) {
   Model m = TinyGraph()
                 .input("x", DType::kF32, Shape{2, 3})

@@ -32,10 +32,12 @@ class TinyGraph {
   }
   // Inputs named "" are omitted optional inputs.
   TinyGraph& node(const std::string& op, const std::vector<std::string>& inputs,
-                  const std::vector<std::string>& outputs, const std::string& name = "") {
+                  const std::vector<std::string>& outputs, const std::string& name = "",
+                  std::vector<Attribute> attributes = {}) {
     Node n;
     n.op_type = op;
     n.name = name;
+    n.attributes = std::move(attributes);
     for (const std::string& in : inputs) n.inputs.push_back(in.empty() ? kNoValue : value(in));
     for (const std::string& out : outputs) n.outputs.push_back(out.empty() ? kNoValue : value(out));
     model_.graph.nodes.push_back(std::move(n));

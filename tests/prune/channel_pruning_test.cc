@@ -9,6 +9,8 @@
 // compute the same outputs as the original, on the engine.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <map>
 #include <random>
 #include <set>
 
@@ -340,6 +342,136 @@ TEST(ChannelPruning, KeepsFeaturesMultipliedByAnUnprunedValue) {
   EXPECT_NE(r.status().message().find("fc1: its channels meet 'gate' at Mul 'gated', which comes from no prunable producer"),
             std::string::npos)
       << r.status().message();
+}
+
+// SqueezeNet's fire module: a squeeze conv feeds two expand convs whose
+// outputs are concatenated along the channels, then a BatchNormalization and
+// the next conv read the concatenation. Each expand conv's dead channels go
+// at their own place in the concatenation. A depthwise conv after a second
+// Concat (of the graph input and expand3) follows the kept channels too, and
+// the conv after it loses them at offset 4.
+TEST(ChannelPruning, FollowsChannelsThroughAConcat) {
+  using testing::random_f32;
+  std::mt19937 rng(18);
+  TestModel t;
+  ValueId x = t.input("x", DType::kF32, {kUnknownDim, 4, 6, 6}, {"batch", "", "", ""});
+  ValueId sq = t.node("Relu", "sq_relu",
+                      {t.node("Conv", "squeeze", {x, t.constant("wsq", random_f32({3, 4, 1, 1}, rng))},
+                              {attr_ints("kernel_shape", {1, 1})})});
+  const std::set<int64_t> dead1 = {1, 4}, dead3 = {0, 3};
+  Tensor w1 = random_f32({6, 3, 1, 1}, rng), b1 = random_f32({6}, rng);
+  kill_rows(w1, dead1, 3);
+  kill_rows(b1, dead1, 1);
+  Tensor w3 = random_f32({6, 3, 3, 3}, rng), b3 = random_f32({6}, rng);
+  kill_rows(w3, dead3, 27);
+  kill_rows(b3, dead3, 1);
+  ValueId e1 = t.node("Relu", "e1_relu", {t.node("Conv", "expand1", {sq, t.constant("w1", w1), t.constant("b1", b1)},
+                                                  {attr_ints("kernel_shape", {1, 1})})});
+  ValueId e3 = t.node("Relu", "e3_relu",
+                      {t.node("Conv", "expand3", {sq, t.constant("w3", w3), t.constant("b3", b3)},
+                              {attr_ints("kernel_shape", {3, 3}), attr_ints("pads", {1, 1, 1, 1})})});
+  ValueId cat = t.node("Concat", "cat", {e1, e3}, {attr_int("axis", 1)});  // [N, 12, 6, 6]
+  Tensor mean = random_f32({12}, rng), beta = random_f32({12}, rng);
+  for (int64_t c : {1, 4, 6, 9}) mean.data<float>()[c] = beta.data<float>()[c] = 0.f;
+  ValueId bn = t.node("BatchNormalization", "bn",
+                      {cat, t.constant("gamma", random_f32({12}, rng, 0.5, 1.5)), t.constant("beta", beta),
+                       t.constant("mean", mean), t.constant("var", random_f32({12}, rng, 0.5, 2.0))});
+  t.output(t.node("Conv", "next", {bn, t.constant("wn", random_f32({5, 12, 1, 1}, rng))},
+                  {attr_ints("kernel_shape", {1, 1})}));
+  ValueId cat2 = t.node("Concat", "cat2", {x, e3}, {attr_int("axis", -3)});  // [N, 4 + 6, 6, 6]
+  ValueId dw = t.node("Conv", "dw", {cat2, t.constant("wd", random_f32({10, 1, 3, 3}, rng))},
+                      {attr_ints("kernel_shape", {3, 3}), attr_ints("pads", {1, 1, 1, 1}), attr_int("group", 10)});
+  t.output(t.node("Conv", "mix", {dw, t.constant("wm", random_f32({3, 10, 1, 1}, rng))},
+                  {attr_ints("kernel_shape", {1, 1})}));
+  std::shared_ptr<Model> m = t.build();
+  auto pruned = std::make_shared<Model>(*m);
+  PruneOptions o;
+  o.method = PruneMethod::kChannel;
+  o.sparsity = 0.34;  // 2 of 6 in each expand conv; squeeze: 1 of 3
+  o.per_layer = {{"squeeze", 0.0}};
+  auto r = prune_model(*pruned, o);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  std::map<std::string, int64_t> after;
+  for (const PrunedLayer& l : r->layers) after[l.node] = l.channels_after;
+  EXPECT_EQ(after["expand1"], 4) << ::testing::PrintToString(r->kept);
+  EXPECT_EQ(after["expand3"], 4);
+  EXPECT_EQ(init(*pruned, "w1").shape(), (Shape{4, 3, 1, 1}));
+  EXPECT_EQ(init(*pruned, "w3").shape(), (Shape{4, 3, 3, 3}));
+  EXPECT_EQ(init(*pruned, "gamma").shape(), (Shape{8}));
+  EXPECT_EQ(init(*pruned, "wn").shape(), (Shape{5, 8, 1, 1}));
+  EXPECT_EQ(init(*pruned, "wd").shape(), (Shape{8, 1, 3, 3}));
+  EXPECT_EQ(init(*pruned, "wm").shape(), (Shape{3, 8, 1, 1}));
+  for (const Node& n : pruned->graph.nodes) {
+    if (n.name == "dw") EXPECT_EQ(n.attr("group")->i, 8);
+  }
+  auto s0 = Session::create(m), s1 = Session::create(pruned);
+  ASSERT_TRUE(s0.ok()) << s0.status().to_string();
+  ASSERT_TRUE(s1.ok()) << s1.status().to_string();
+  std::vector<NamedTensor> in = {{"x", random_f32({2, 4, 6, 6}, rng)}};
+  auto y0 = (*s0)->run(in), y1 = (*s1)->run(in);
+  ASSERT_TRUE(y0.ok() && y1.ok()) << y1.status().to_string();
+  ASSERT_EQ(y1->size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_TRUE(testing::tensors_near((*y1)[i].tensor, (*y0)[i].tensor, 1e-5, 1e-4)) << (*y0)[i].name;
+  }
+}
+
+// What PyTorch's exporter writes for untrained models: identical biases
+// deduplicated into one initializer, read directly by one conv and through
+// Identity nodes by others, and a Pad with zero pads (from a Constant node)
+// before an AveragePool. Each conv gets its own cut of the shared bias; the
+// bias of the conv left alone is read from the original again and the
+// Identity nodes nothing reads any more are gone.
+TEST(ChannelPruning, CutsSharedAndIdentityReadBiasesPerLayer) {
+  using testing::random_f32;
+  std::mt19937 rng(19);
+  TestModel t;
+  ValueId x = t.input("x", DType::kF32, {1, 3, 8, 8});
+  ValueId shared = t.constant("shared_bias", random_f32({6}, rng));
+  ValueId via_identity = t.node("Identity", "bias_copy", {shared});
+  ValueId c1 = t.node("Conv", "c1", {x, t.constant("w1", random_f32({6, 3, 3, 3}, rng)), shared},
+                      {attr_ints("kernel_shape", {3, 3}), attr_ints("pads", {1, 1, 1, 1})});
+  Tensor pads = Tensor::from_vector(std::vector<int64_t>{0, 0, 0, 0, 0, 0, 0, 0}, Shape{8});
+  ValueId padded = t.node("Pad", "pad", {t.node("Relu", "r1", {c1}), t.node("Constant", "pads", {}, {testing::attr_tensor("value", pads)})});
+  ValueId p = t.node("AveragePool", "pool", {padded}, {attr_ints("kernel_shape", {2, 2}), attr_ints("strides", {2, 2})});
+  ValueId c2 = t.node("Conv", "c2", {p, t.constant("w2", random_f32({6, 6, 1, 1}, rng)), via_identity},
+                      {attr_ints("kernel_shape", {1, 1})});
+  ValueId c3 = t.node("Conv", "c3", {t.node("Relu", "r2", {c2}), t.constant("w3", random_f32({6, 6, 1, 1}, rng)), shared},
+                      {attr_ints("kernel_shape", {1, 1})});
+  t.output(c3);  // c3 reaches a graph output: its bias stays whole
+  std::shared_ptr<Model> m = t.build();
+  PruneOptions o;
+  o.method = PruneMethod::kChannel;
+  o.sparsity = 0.5;
+  auto r = prune_model(*m, o);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  std::map<std::string, int64_t> after;
+  for (const PrunedLayer& l : r->layers) after[l.node] = l.channels_after;
+  EXPECT_EQ(after["c1"], 3) << ::testing::PrintToString(r->kept);
+  EXPECT_EQ(after["c2"], 3);
+  EXPECT_EQ(after.count("c3"), 0u);
+  const Graph& g = m->graph;
+  auto bias_of = [&](const char* node) -> const Tensor& {
+    for (const Node& n : g.nodes) {
+      if (n.name == node) return g.values[static_cast<size_t>(n.inputs[2])].initializer;
+    }
+    ADD_FAILURE() << node;
+    static Tensor none;
+    return none;
+  };
+  EXPECT_EQ(bias_of("c1").shape(), (Shape{3}));
+  EXPECT_EQ(bias_of("c2").shape(), (Shape{3}));
+  EXPECT_EQ(bias_of("c3").shape(), (Shape{6}));
+  for (const Node& n : g.nodes) {
+    EXPECT_NE(n.op_type, "Identity") << "the Identity nothing reads is removed";
+    if (n.name == "c3") EXPECT_EQ(g.values[static_cast<size_t>(n.inputs[2])].name, "shared_bias");
+  }
+  auto s = Session::create(m);
+  ASSERT_TRUE(s.ok()) << s.status().to_string();
+  std::vector<NamedTensor> in = {{"x", random_f32({1, 3, 8, 8}, rng)}};
+  auto y = (*s)->run(in);
+  ASSERT_TRUE(y.ok()) << y.status().to_string();
+  EXPECT_EQ((*y)[0].tensor.shape(), (Shape{1, 6, 4, 4}));
 }
 
 }  // namespace
