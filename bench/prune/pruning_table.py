@@ -7,7 +7,7 @@ Runs (each timing the median of --rounds rounds, dense and pruned alternating so
   * `fastserve prune --eval fashion-mnist` on models/fashion_mnist_cnn.onnx: magnitude (global and per
     layer) and channel pruning at 0.5 / 0.7 / 0.9, one-shot, and 2:4; accuracy on the 10k test set;
   * ResNet-18 (zoo/resnet18/model.onnx) with 50% channel pruning against dense: `fastserve bench`
-    p50 latency at batch 1, --threads 2;
+    p50 latency at batch 1, --threads 2; the same for --zoo-models (fewer rounds);
   * ResNet-18 and the CNN at 90% unstructured (magnitude, per layer): `bench --profile` per-node kernel
     times of the layers that run sparse against the same layers of the dense model.
 Prints Markdown tables; writes the pruned models under --out (for tools/check_pruned.py).
@@ -58,6 +58,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--duration", type=float, default=2.0)
+    ap.add_argument("--zoo-models", default="resnet50,mobilenet_v2",
+                    help="other zoo models (next to --resnet18's folder) to prune 50%% by channel and time")
+    ap.add_argument("--zoo-rounds", type=int, default=3)
     args = ap.parse_args()
     b = args.fastserve_bin
     os.makedirs(args.out, exist_ok=True)
@@ -97,6 +100,28 @@ def main():
     print(f"pruned p50 {p:.3f} ms (rounds {', '.join(f'{x:.2f}' for x in pruned)})")
     ratios = [x / y for x, y in zip(dense, pruned)]
     print(f"speedup {d / p:.2f}x (median of the per-round ratios {statistics.median(ratios):.2f}x)\n")
+
+    others = [m for m in args.zoo_models.split(",") if m]
+    if others:
+        print(f"## 50% channel pruning across the zoo, batch 1, {args.threads} threads, median of "
+              f"{args.zoo_rounds} rounds\n")
+        print("| model | layers pruned | initializers | dense p50 ms | pruned p50 ms | speedup |")
+        print("|---|---|---|---|---|---|")
+        for name in others:
+            model = os.path.join(os.path.dirname(os.path.dirname(args.resnet18)), name, "model.onnx")
+            if not os.path.exists(model):
+                print(f"| {name} | n/a: {model} missing (make zoo) | | | | |")
+                continue
+            out = os.path.join(args.out, f"{name}_channel50.onnx")
+            rep = prune(b, model, out, "channel", 0.5)
+            dense, pruned = [], []
+            for _ in range(args.zoo_rounds):
+                dense.append(p50(b, model, args.threads, args.duration))
+                pruned.append(p50(b, out, args.threads, args.duration))
+            d, p = statistics.median(dense), statistics.median(pruned)
+            print(f"| {name} | {len(rep['layers'])} | {rep['bytes_before'] / 2**20:.1f} -> "
+                  f"{rep['bytes_after'] / 2**20:.1f} MiB | {d:.3f} | {p:.3f} | {d / p:.2f}x |", flush=True)
+        print()
 
     print(f"## 90% unstructured (magnitude, per layer): sparse kernels vs dense on the pruned layers, "
           f"bench --profile, median of {args.rounds} rounds\n")
