@@ -474,5 +474,29 @@ TEST(ChannelPruning, CutsSharedAndIdentityReadBiasesPerLayer) {
   EXPECT_EQ((*y)[0].tensor.shape(), (Shape{1, 6, 4, 4}));
 }
 
+// A concatenation summed with another tensor would need that tensor's
+// producers to follow two groups at once: the convs stay, with the reason.
+TEST(ChannelPruning, KeepsAConcatenationThatMeetsAResidualSum) {
+  using testing::random_f32;
+  std::mt19937 rng(20);
+  TestModel t;
+  ValueId x = t.input("x", DType::kF32, {1, 4, 5, 5});
+  auto conv1x1 = [&](const char* name, ValueId in, int64_t out_ch, int64_t in_ch) {
+    return t.node("Conv", name, {in, t.constant(std::string(name) + "_w", random_f32({out_ch, in_ch, 1, 1}, rng))},
+                  {attr_ints("kernel_shape", {1, 1})});
+  };
+  ValueId cat = t.node("Concat", "cat", {conv1x1("a", x, 3, 4), conv1x1("b", x, 3, 4)}, {attr_int("axis", 1)});
+  ValueId sum = t.node("Add", "sum", {cat, conv1x1("c", x, 6, 4)});
+  t.output(conv1x1("head", sum, 2, 6));
+  std::shared_ptr<Model> m = t.build();
+  PruneOptions o;
+  o.method = PruneMethod::kChannel;
+  o.sparsity = 0.5;
+  auto r = prune_model(*m, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("a: its channels reach Add 'sum' through a Concat"), std::string::npos)
+      << r.status().message();
+}
+
 }  // namespace
 }  // namespace fastserve::prune
