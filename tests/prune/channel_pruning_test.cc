@@ -78,13 +78,33 @@ const Tensor& init(const Model& m, const char* name) {
   return m.graph.values[static_cast<size_t>(m.graph.find_value(name))].initializer;
 }
 
+PruneOptions channel_options(double sparsity) {
+  PruneOptions o;
+  o.method = PruneMethod::kChannel;
+  o.sparsity = sparsity;
+  return o;
+}
+
+// The pruned model computes what the original did (its removed channels
+// were dead), on the engine.
+void expect_same_outputs(const std::shared_ptr<Model>& original, const std::shared_ptr<Model>& pruned,
+                         std::vector<NamedTensor> inputs) {
+  auto s0 = Session::create(original), s1 = Session::create(pruned);
+  ASSERT_TRUE(s0.ok()) << s0.status().to_string();
+  ASSERT_TRUE(s1.ok()) << s1.status().to_string();
+  auto y0 = (*s0)->run(inputs), y1 = (*s1)->run(inputs);
+  ASSERT_TRUE(y0.ok() && y1.ok()) << y1.status().to_string();
+  ASSERT_EQ(y0->size(), y1->size());
+  for (size_t i = 0; i < y0->size(); ++i) {
+    EXPECT_TRUE(testing::tensors_near((*y1)[i].tensor, (*y0)[i].tensor, 1e-5, 1e-4)) << (*y0)[i].name;
+  }
+}
+
 TEST(ChannelPruning, RemovesDeadChannelsAndRewritesEveryConsumer) {
   std::mt19937 rng(12);
   std::shared_ptr<Model> m = dead_channel_model(rng);
   auto pruned = std::make_shared<Model>(*m);
-  PruneOptions o;
-  o.method = PruneMethod::kChannel;
-  o.sparsity = 0.375;  // conv1: 3 of 8, conv2: 2 of 6, fc: 3 of 10
+  PruneOptions o = channel_options(0.375);  // conv1: 3 of 8, conv2: 2 of 6, fc: 3 of 10
   auto r = prune_model(*pruned, o);
   ASSERT_TRUE(r.ok()) << r.status().to_string();
   ASSERT_EQ(r->layers.size(), 3u);
@@ -117,16 +137,7 @@ TEST(ChannelPruning, RemovesDeadChannelsAndRewritesEveryConsumer) {
   EXPECT_LT(r->bytes_after, r->bytes_before);
 
   // Same outputs as the original (the removed channels were dead).
-  auto s0 = Session::create(m), s1 = Session::create(pruned);
-  ASSERT_TRUE(s0.ok()) << s0.status().to_string();
-  ASSERT_TRUE(s1.ok()) << s1.status().to_string();
-  std::vector<NamedTensor> in = {{"x", testing::random_f32({3, 3, 12, 12}, rng)}};
-  auto y0 = (*s0)->run(in), y1 = (*s1)->run(in);
-  ASSERT_TRUE(y0.ok() && y1.ok()) << y1.status().to_string();
-  ASSERT_EQ(y0->size(), y1->size());
-  for (size_t i = 0; i < y0->size(); ++i) {
-    EXPECT_TRUE(testing::tensors_near((*y1)[i].tensor, (*y0)[i].tensor, 1e-5, 1e-4)) << (*y0)[i].name;
-  }
+  expect_same_outputs(m, pruned, {{"x", testing::random_f32({3, 3, 12, 12}, rng)}});
 }
 
 TEST(ChannelPruning, KeepsTheFiltersOfLargestNormAndReportsWhenNothingCanShrink) {
@@ -140,9 +151,7 @@ TEST(ChannelPruning, KeepsTheFiltersOfLargestNormAndReportsWhenNothingCanShrink)
   t.output(t.node("Conv", "c2", {c, t.constant("w2", testing::random_f32({3, 4, 1, 1}, rng))},
                   {attr_ints("kernel_shape", {1, 1})}));
   std::shared_ptr<Model> m = t.build();
-  PruneOptions o;
-  o.method = PruneMethod::kChannel;
-  o.sparsity = 0.5;
+  PruneOptions o = channel_options(0.5);
   auto r = prune_model(*m, o);
   ASSERT_TRUE(r.ok()) << r.status().to_string();
   const Tensor& kept = init(*m, "w");
@@ -211,9 +220,7 @@ TEST(ChannelPruning, PrunesEveryProducerOfAResidualSumWithOneChannelSet) {
   std::mt19937 rng(14);
   std::shared_ptr<Model> m = residual_model(rng);
   auto pruned = std::make_shared<Model>(*m);
-  PruneOptions o;
-  o.method = PruneMethod::kChannel;
-  o.sparsity = 0.25;  // the group: 2 of 8; conv_a: 1 of 6
+  PruneOptions o = channel_options(0.25);  // the group: 2 of 8; conv_a: 1 of 6
   auto r = prune_model(*pruned, o);
   ASSERT_TRUE(r.ok()) << r.status().to_string();
   ASSERT_EQ(r->layers.size(), 4u) << ::testing::PrintToString(r->kept);
@@ -233,13 +240,7 @@ TEST(ChannelPruning, PrunesEveryProducerOfAResidualSumWithOneChannelSet) {
   EXPECT_EQ(init(*pruned, "conv_c_w").shape(), (Shape{6, 6, 1, 1})) << "cut on both axes, once each";
   EXPECT_EQ(init(*pruned, "fc_w").shape(), (Shape{6, 5}));
 
-  auto s0 = Session::create(m), s1 = Session::create(pruned);
-  ASSERT_TRUE(s0.ok()) << s0.status().to_string();
-  ASSERT_TRUE(s1.ok()) << s1.status().to_string();
-  std::vector<NamedTensor> in = {{"x", testing::random_f32({2, 3, 10, 10}, rng)}};
-  auto y0 = (*s0)->run(in), y1 = (*s1)->run(in);
-  ASSERT_TRUE(y0.ok() && y1.ok()) << y1.status().to_string();
-  EXPECT_TRUE(testing::tensors_near((*y1)[0].tensor, (*y0)[0].tensor, 1e-5, 1e-4));
+  expect_same_outputs(m, pruned, {{"x", testing::random_f32({2, 3, 10, 10}, rng)}});
 
   // Excluding one member leaves its sums with an input from no producer
   // being pruned: the whole group stays.
@@ -266,9 +267,7 @@ TEST(ChannelPruning, KeepsAConvSummedWithTheGraphInput) {
   t.output(t.node("Conv", "c2", {sum, t.constant("w2", testing::random_f32({3, 4, 1, 1}, rng))},
                   {attr_ints("kernel_shape", {1, 1})}));
   std::shared_ptr<Model> m = t.build();
-  PruneOptions o;
-  o.method = PruneMethod::kChannel;
-  o.sparsity = 0.5;
+  PruneOptions o = channel_options(0.5);
   auto r = prune_model(*m, o);
   ASSERT_FALSE(r.ok()) << "nothing can shrink";
   EXPECT_NE(r.status().message().find("c: its channels meet 'x' at Add 'skip', which comes from no prunable producer"),
@@ -301,9 +300,7 @@ TEST(ChannelPruning, PrunesTheHiddenFeaturesOfATransformerFfn) {
   t.output(t.node("Add", "fc2_bias", {y, t.constant("b2", random_f32({8}, rng))}));
   std::shared_ptr<Model> m = t.build();
   auto pruned = std::make_shared<Model>(*m);
-  PruneOptions o;
-  o.method = PruneMethod::kChannel;
-  o.sparsity = 0.25;
+  PruneOptions o = channel_options(0.25);
   auto r = prune_model(*pruned, o);
   ASSERT_TRUE(r.ok()) << r.status().to_string();
   ASSERT_EQ(r->layers.size(), 1u) << ::testing::PrintToString(r->kept);
@@ -315,13 +312,7 @@ TEST(ChannelPruning, PrunesTheHiddenFeaturesOfATransformerFfn) {
   EXPECT_EQ(init(*pruned, "w2").shape(), (Shape{9, 8}));
   EXPECT_EQ(init(*pruned, "one").numel(), 1) << "broadcast constants stay";
 
-  auto s0 = Session::create(m), s1 = Session::create(pruned);
-  ASSERT_TRUE(s0.ok()) << s0.status().to_string();
-  ASSERT_TRUE(s1.ok()) << s1.status().to_string();
-  std::vector<NamedTensor> in = {{"x", random_f32({2, 5, 8}, rng)}};
-  auto y0 = (*s0)->run(in), y1 = (*s1)->run(in);
-  ASSERT_TRUE(y0.ok() && y1.ok()) << y1.status().to_string();
-  EXPECT_TRUE(testing::tensors_near((*y1)[0].tensor, (*y0)[0].tensor, 1e-5, 1e-4));
+  expect_same_outputs(m, pruned, {{"x", random_f32({2, 5, 8}, rng)}});
 }
 
 TEST(ChannelPruning, KeepsFeaturesMultipliedByAnUnprunedValue) {
@@ -334,9 +325,7 @@ TEST(ChannelPruning, KeepsFeaturesMultipliedByAnUnprunedValue) {
   ValueId g = t.node("Mul", "gated", {h, gate});
   t.output(t.node("MatMul", "fc2", {g, t.constant("w2", random_f32({12, 3}, rng))}));
   std::shared_ptr<Model> m = t.build();
-  PruneOptions o;
-  o.method = PruneMethod::kChannel;
-  o.sparsity = 0.5;
+  PruneOptions o = channel_options(0.5);
   auto r = prune_model(*m, o);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("fc1: its channels meet 'gate' at Mul 'gated', which comes from no prunable producer"),
@@ -385,9 +374,7 @@ TEST(ChannelPruning, FollowsChannelsThroughAConcat) {
                   {attr_ints("kernel_shape", {1, 1})}));
   std::shared_ptr<Model> m = t.build();
   auto pruned = std::make_shared<Model>(*m);
-  PruneOptions o;
-  o.method = PruneMethod::kChannel;
-  o.sparsity = 0.34;  // 2 of 6 in each expand conv; squeeze: 1 of 3
+  PruneOptions o = channel_options(0.34);  // 2 of 6 in each expand conv; squeeze: 1 of 3
   o.per_layer = {{"squeeze", 0.0}};
   auto r = prune_model(*pruned, o);
   ASSERT_TRUE(r.ok()) << r.status().to_string();
@@ -404,16 +391,7 @@ TEST(ChannelPruning, FollowsChannelsThroughAConcat) {
   for (const Node& n : pruned->graph.nodes) {
     if (n.name == "dw") EXPECT_EQ(n.attr("group")->i, 8);
   }
-  auto s0 = Session::create(m), s1 = Session::create(pruned);
-  ASSERT_TRUE(s0.ok()) << s0.status().to_string();
-  ASSERT_TRUE(s1.ok()) << s1.status().to_string();
-  std::vector<NamedTensor> in = {{"x", random_f32({2, 4, 6, 6}, rng)}};
-  auto y0 = (*s0)->run(in), y1 = (*s1)->run(in);
-  ASSERT_TRUE(y0.ok() && y1.ok()) << y1.status().to_string();
-  ASSERT_EQ(y1->size(), 2u);
-  for (size_t i = 0; i < 2; ++i) {
-    EXPECT_TRUE(testing::tensors_near((*y1)[i].tensor, (*y0)[i].tensor, 1e-5, 1e-4)) << (*y0)[i].name;
-  }
+  expect_same_outputs(m, pruned, {{"x", random_f32({2, 4, 6, 6}, rng)}});
 }
 
 // What PyTorch's exporter writes for untrained models: identical biases
@@ -440,9 +418,7 @@ TEST(ChannelPruning, CutsSharedAndIdentityReadBiasesPerLayer) {
                       {attr_ints("kernel_shape", {1, 1})});
   t.output(c3);  // c3 reaches a graph output: its bias stays whole
   std::shared_ptr<Model> m = t.build();
-  PruneOptions o;
-  o.method = PruneMethod::kChannel;
-  o.sparsity = 0.5;
+  PruneOptions o = channel_options(0.5);
   auto r = prune_model(*m, o);
   ASSERT_TRUE(r.ok()) << r.status().to_string();
   std::map<std::string, int64_t> after;
@@ -489,9 +465,7 @@ TEST(ChannelPruning, KeepsAConcatenationThatMeetsAResidualSum) {
   ValueId sum = t.node("Add", "sum", {cat, conv1x1("c", x, 6, 4)});
   t.output(conv1x1("head", sum, 2, 6));
   std::shared_ptr<Model> m = t.build();
-  PruneOptions o;
-  o.method = PruneMethod::kChannel;
-  o.sparsity = 0.5;
+  PruneOptions o = channel_options(0.5);
   auto r = prune_model(*m, o);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("a: its channels reach Add 'sum' through a Concat"), std::string::npos)
