@@ -57,8 +57,8 @@ Status merge_into(const TensorInfo& inferred, Value& v, const std::string& where
     const int64_t derived = inferred.shape[i];
     if (declared >= 0 && derived >= 0 && declared != derived) {
       return invalid_model(where + ": output '" + v.name + "' is declared with shape " + v.shape.to_string() +
-                           " but the op produces " + inferred.shape.to_string() + " (dim " + std::to_string(i) +
-                           ")");
+                           " but the op produces " + inferred.shape.to_string() + " (dim " +
+                           std::to_string(i) + ")");
     }
     if (declared < 0) v.shape[i] = derived;  // keep whichever is known
   }
@@ -94,7 +94,8 @@ Status infer_graph_shapes(Model& model) {
     outs.assign(node.outputs.size(), TensorInfo{});
     for (size_t k = 0; k < node.outputs.size(); ++k) outs[k].present = node.outputs[k] != kNoValue;
 
-    const std::string_view domain = node.domain == "ai.onnx" ? std::string_view() : std::string_view(node.domain);
+    const std::string_view domain =
+        node.domain == "ai.onnx" ? std::string_view() : std::string_view(node.domain);
     const NodeView view(node.name, node.op_type, domain, model.opset(domain), &node.attributes, ins, outs);
     const std::string label = node_label(node, static_cast<size_t>(index));
     Status st = schema->infer(view, outs);
@@ -104,7 +105,8 @@ Status infer_graph_shapes(Model& model) {
       return st.with_context(display);
     }
     FS_CHECK_MSG(outs.size() == node.outputs.size(), "infer function resized its outputs");
-    if (node.op_type == "Constant" && domain.empty() && node.outputs.size() == 1 && node.outputs[0] != kNoValue) {
+    if (node.op_type == "Constant" && domain.empty() && node.outputs.size() == 1 &&
+        node.outputs[0] != kNoValue) {
       Result<Tensor> value = resolve_constant(view);
       if (value.ok()) constant_outputs[static_cast<size_t>(node.outputs[0])] = std::move(value).value();
     }

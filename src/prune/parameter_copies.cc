@@ -11,9 +11,11 @@ ParameterCopies make_parameter_copies(Graph& g) {
   // The initializer an Identity node passes on, per output value.
   std::vector<ValueId> identity_of(g.values.size(), kNoValue);
   for (const Node& n : g.nodes) {
-    if (n.op_type != "Identity" || !n.domain.empty() || n.inputs.size() != 1 || n.outputs.size() != 1) continue;
+    if (n.op_type != "Identity" || !n.domain.empty() || n.inputs.size() != 1 || n.outputs.size() != 1)
+      continue;
     const ValueId src = n.inputs[0];
-    if (src != kNoValue && g.values[static_cast<size_t>(src)].is_constant() && !is_input[static_cast<size_t>(src)]) {
+    if (src != kNoValue && g.values[static_cast<size_t>(src)].is_constant() &&
+        !is_input[static_cast<size_t>(src)]) {
       identity_of[static_cast<size_t>(n.outputs[0])] = src;
     }
   }
@@ -25,7 +27,8 @@ ParameterCopies make_parameter_copies(Graph& g) {
       ValueId original = identity_of[static_cast<size_t>(v)];
       if (original == kNoValue) {
         const Value& val = g.values[static_cast<size_t>(v)];
-        if (!val.is_constant() || is_input[static_cast<size_t>(v)] || uses[static_cast<size_t>(v)] < 2) continue;
+        if (!val.is_constant() || is_input[static_cast<size_t>(v)] || uses[static_cast<size_t>(v)] < 2)
+          continue;
         original = v;
       }
       if (g.values[static_cast<size_t>(original)].initializer.dtype() != DType::kF32) continue;

@@ -2,11 +2,11 @@
 // (see prune.h) and fills the report's totals.
 #include "prune/prune.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "prune/methods.h"
 #include "prune/parameter_copies.h"
@@ -37,9 +37,12 @@ Result<PruneMethod> parse_prune_method(const std::string& name) {
 
 const char* prune_method_name(PruneMethod method) {
   switch (method) {
-    case PruneMethod::kMagnitude: return "magnitude";
-    case PruneMethod::kChannel: return "channel";
-    case PruneMethod::kTwoFour: return "2:4";
+    case PruneMethod::kMagnitude:
+      return "magnitude";
+    case PruneMethod::kChannel:
+      return "channel";
+    case PruneMethod::kTwoFour:
+      return "2:4";
   }
   return "?";
 }
@@ -60,14 +63,17 @@ Result<PruneReport> prune_model(Model& model, const PruneOptions& options) {
   for (const PrunableLayer& l : all) names.insert(l.name);
   auto check_name = [&](const std::string& name, const char* flag) -> Status {
     if (names.count(name) > 0) return ok_status();
-    const bool is_node = std::any_of(g.nodes.begin(), g.nodes.end(), [&](const Node& n) { return n.name == name; });
-    return invalid_argument(who + ": " + flag + " '" + name + "' " +
-                            (is_node ? "is not a prunable layer (a Conv, Gemm or MatMul with a float32 constant weight)"
-                                     : "names no node of the model"));
+    const bool is_node =
+        std::any_of(g.nodes.begin(), g.nodes.end(), [&](const Node& n) { return n.name == name; });
+    return invalid_argument(
+        who + ": " + flag + " '" + name + "' " +
+        (is_node ? "is not a prunable layer (a Conv, Gemm or MatMul with a float32 constant weight)"
+                 : "names no node of the model"));
   };
   for (const auto& [name, s] : options.per_layer) {
     FS_RETURN_IF_ERROR(check_name(name, "--per-layer"));
-    if (!valid_sparsity(s)) return invalid_argument(fmt::format("--per-layer {}={} is outside [0, 1)", name, s));
+    if (!valid_sparsity(s))
+      return invalid_argument(fmt::format("--per-layer {}={} is outside [0, 1)", name, s));
     if (options.method == PruneMethod::kTwoFour) {
       return invalid_argument("--per-layer does not apply to 2:4, whose sparsity is 0.5 in every layer");
     }
@@ -80,7 +86,8 @@ Result<PruneReport> prune_model(Model& model, const PruneOptions& options) {
     }
   }
   if (all.empty()) {
-    return invalid_argument(who + ": nothing to prune (no Conv, Gemm or MatMul with a float32 constant weight)");
+    return invalid_argument(who +
+                            ": nothing to prune (no Conv, Gemm or MatMul with a float32 constant weight)");
   }
   std::vector<PrunableLayer> layers;
   PruneReport report;

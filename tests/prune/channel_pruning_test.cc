@@ -52,19 +52,22 @@ std::shared_ptr<Model> dead_channel_model(std::mt19937& rng) {
                      {attr_ints("kernel_shape", {2, 2}), attr_ints("strides", {2, 2})});
   Tensor bd = random_f32({8}, rng);
   kill_rows(bd, dead1, 1);
-  ValueId dw = t.node("Conv", "dw", {p, t.constant("wd", random_f32({8, 1, 3, 3}, rng)), t.constant("bd", bd)},
-                      {attr_ints("kernel_shape", {3, 3}), attr_ints("pads", {1, 1, 1, 1}), attr_int("group", 8)});
+  ValueId dw =
+      t.node("Conv", "dw", {p, t.constant("wd", random_f32({8, 1, 3, 3}, rng)), t.constant("bd", bd)},
+             {attr_ints("kernel_shape", {3, 3}), attr_ints("pads", {1, 1, 1, 1}), attr_int("group", 8)});
   Tensor w2 = random_f32({6, 8, 1, 1}, rng), b2 = random_f32({6}, rng);
   kill_rows(w2, dead2, 8);
   kill_rows(b2, dead2, 1);
-  ValueId c2 = t.node("Conv", "conv2", {t.node("Relu", "relu_dw", {dw}), t.constant("w2", w2), t.constant("b2", b2)},
-                      {attr_ints("kernel_shape", {1, 1})});
+  ValueId c2 =
+      t.node("Conv", "conv2", {t.node("Relu", "relu_dw", {dw}), t.constant("w2", w2), t.constant("b2", b2)},
+             {attr_ints("kernel_shape", {1, 1})});
   ValueId f = t.node("Flatten", "flat", {t.node("Relu", "relu2", {c2})});  // [N, 6*36]
   Tensor wg = random_f32({10, 216}, rng, -0.2, 0.2), bg = random_f32({10}, rng);
   kill_rows(wg, dead_fc, 216);
   kill_rows(bg, dead_fc, 1);
   ValueId g = t.node("Gemm", "fc", {f, t.constant("wg", wg), t.constant("bg", bg)}, {attr_int("transB", 1)});
-  t.output(t.node("Gemm", "head", {t.node("Relu", "relu3", {g}), t.constant("wh", random_f32({10, 4}, rng))}));
+  t.output(
+      t.node("Gemm", "head", {t.node("Relu", "relu3", {g}), t.constant("wh", random_f32({10, 4}, rng))}));
   // A residual pair whose sum is a graph output: neither conv may lose channels.
   ValueId r1 = t.node("Conv", "side_a", {x, t.constant("wa", random_f32({4, 3, 1, 1}, rng))},
                       {attr_ints("kernel_shape", {1, 1})});
@@ -116,7 +119,8 @@ TEST(ChannelPruning, RemovesDeadChannelsAndRewritesEveryConsumer) {
   EXPECT_EQ(r->layers[2].channels_after, 7);
   EXPECT_EQ(init(*pruned, "w1").shape(), (Shape{5, 3, 3, 3}));
   EXPECT_EQ(init(*pruned, "b1").shape(), (Shape{5}));
-  for (const char* bnp : {"gamma", "beta", "mean", "var"}) EXPECT_EQ(init(*pruned, bnp).shape(), (Shape{5})) << bnp;
+  for (const char* bnp : {"gamma", "beta", "mean", "var"})
+    EXPECT_EQ(init(*pruned, bnp).shape(), (Shape{5})) << bnp;
   EXPECT_EQ(init(*pruned, "wd").shape(), (Shape{5, 1, 3, 3}));
   EXPECT_EQ(init(*pruned, "bd").shape(), (Shape{5}));
   EXPECT_EQ(init(*pruned, "w2").shape(), (Shape{4, 5, 1, 1}));
@@ -182,8 +186,9 @@ std::shared_ptr<Model> residual_model(std::mt19937& rng) {
   ValueId x = t.input("x", DType::kF32, {kUnknownDim, 3, 10, 10}, {"batch", "", "", ""});
   const std::set<int64_t> dead = {2, 5}, dead_a = {3};
   auto conv3 = [&](const char* name, ValueId in, Tensor w, Tensor b) {
-    return t.node("Conv", name, {in, t.constant(std::string(name) + "_w", std::move(w)),
-                                 t.constant(std::string(name) + "_b", std::move(b))},
+    return t.node("Conv", name,
+                  {in, t.constant(std::string(name) + "_w", std::move(w)),
+                   t.constant(std::string(name) + "_b", std::move(b))},
                   {attr_ints("kernel_shape", {3, 3}), attr_ints("pads", {1, 1, 1, 1})});
   };
   auto bn = [&](const char* name, ValueId in) {
@@ -191,9 +196,10 @@ std::shared_ptr<Model> residual_model(std::mt19937& rng) {
     kill_rows(mean, dead, 1);
     kill_rows(beta, dead, 1);
     const std::string n(name);
-    return t.node("BatchNormalization", name,
-                  {in, t.constant(n + "_gamma", random_f32({8}, rng, 0.5, 1.5)), t.constant(n + "_beta", beta),
-                   t.constant(n + "_mean", mean), t.constant(n + "_var", random_f32({8}, rng, 0.5, 2.0))});
+    return t.node(
+        "BatchNormalization", name,
+        {in, t.constant(n + "_gamma", random_f32({8}, rng, 0.5, 1.5)), t.constant(n + "_beta", beta),
+         t.constant(n + "_mean", mean), t.constant(n + "_var", random_f32({8}, rng, 0.5, 2.0))});
   };
   Tensor ws = random_f32({8, 3, 3, 3}, rng), bs = random_f32({8}, rng);
   kill_rows(ws, dead, 27);
@@ -251,8 +257,9 @@ TEST(ChannelPruning, PrunesEveryProducerOfAResidualSumWithOneChannelSet) {
   ASSERT_EQ(r2->layers.size(), 1u);
   EXPECT_EQ(r2->layers[0].node, "conv_a");
   std::set<std::string> kept(r2->kept.begin(), r2->kept.end());
-  EXPECT_TRUE(kept.count("stem: its channels meet 'conv_c_out0' at Add 'add2', which comes from no prunable "
-                         "producer"))
+  EXPECT_TRUE(
+      kept.count("stem: its channels meet 'conv_c_out0' at Add 'add2', which comes from no prunable "
+                 "producer"))
       << ::testing::PrintToString(r2->kept);
   EXPECT_EQ(init(*partial, "stem_w").shape(), (Shape{8, 3, 3, 3}));
 }
@@ -270,7 +277,8 @@ TEST(ChannelPruning, KeepsAConvSummedWithTheGraphInput) {
   PruneOptions o = channel_options(0.5);
   auto r = prune_model(*m, o);
   ASSERT_FALSE(r.ok()) << "nothing can shrink";
-  EXPECT_NE(r.status().message().find("c: its channels meet 'x' at Add 'skip', which comes from no prunable producer"),
+  EXPECT_NE(r.status().message().find(
+                "c: its channels meet 'x' at Add 'skip', which comes from no prunable producer"),
             std::string::npos)
       << r.status().message();
 }
@@ -291,10 +299,15 @@ TEST(ChannelPruning, PrunesTheHiddenFeaturesOfATransformerFfn) {
     for (int64_t k = 0; k < 8; ++k) w1.data<float>()[k * 12 + c] = 0.f;
     b1.data<float>()[c] = 0.f;
   }
-  ValueId h = t.node("Add", "fc1_bias", {t.constant("b1", b1), t.node("MatMul", "fc1", {x, t.constant("w1", w1)})});
-  ValueId phi = t.node("Add", "gelu_add", {t.node("Erf", "gelu_erf", {t.node("Div", "gelu_div", {h, t.constant("sqrt2", Tensor::scalar(1.4142135f))})}),
-                                           t.constant("one", Tensor::scalar(1.f))});
-  ValueId gelu = t.node("Mul", "gelu_half", {t.node("Mul", "gelu_mul", {h, phi}), t.constant("half", Tensor::scalar(0.5f))});
+  ValueId h =
+      t.node("Add", "fc1_bias", {t.constant("b1", b1), t.node("MatMul", "fc1", {x, t.constant("w1", w1)})});
+  ValueId phi =
+      t.node("Add", "gelu_add",
+             {t.node("Erf", "gelu_erf",
+                     {t.node("Div", "gelu_div", {h, t.constant("sqrt2", Tensor::scalar(1.4142135f))})}),
+              t.constant("one", Tensor::scalar(1.f))});
+  ValueId gelu = t.node("Mul", "gelu_half",
+                        {t.node("Mul", "gelu_mul", {h, phi}), t.constant("half", Tensor::scalar(0.5f))});
   ValueId scaled = t.node("Mul", "scale", {gelu, t.constant("gamma", random_f32({1, 1, 12}, rng, 0.5, 1.5))});
   ValueId y = t.node("MatMul", "fc2", {scaled, t.constant("w2", random_f32({12, 8}, rng))});
   t.output(t.node("Add", "fc2_bias", {y, t.constant("b2", random_f32({8}, rng))}));
@@ -328,7 +341,8 @@ TEST(ChannelPruning, KeepsFeaturesMultipliedByAnUnprunedValue) {
   PruneOptions o = channel_options(0.5);
   auto r = prune_model(*m, o);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("fc1: its channels meet 'gate' at Mul 'gated', which comes from no prunable producer"),
+  EXPECT_NE(r.status().message().find(
+                "fc1: its channels meet 'gate' at Mul 'gated', which comes from no prunable producer"),
             std::string::npos)
       << r.status().message();
 }
@@ -354,8 +368,9 @@ TEST(ChannelPruning, FollowsChannelsThroughAConcat) {
   Tensor w3 = random_f32({6, 3, 3, 3}, rng), b3 = random_f32({6}, rng);
   kill_rows(w3, dead3, 27);
   kill_rows(b3, dead3, 1);
-  ValueId e1 = t.node("Relu", "e1_relu", {t.node("Conv", "expand1", {sq, t.constant("w1", w1), t.constant("b1", b1)},
-                                                  {attr_ints("kernel_shape", {1, 1})})});
+  ValueId e1 = t.node("Relu", "e1_relu",
+                      {t.node("Conv", "expand1", {sq, t.constant("w1", w1), t.constant("b1", b1)},
+                              {attr_ints("kernel_shape", {1, 1})})});
   ValueId e3 = t.node("Relu", "e3_relu",
                       {t.node("Conv", "expand3", {sq, t.constant("w3", w3), t.constant("b3", b3)},
                               {attr_ints("kernel_shape", {3, 3}), attr_ints("pads", {1, 1, 1, 1})})});
@@ -368,8 +383,9 @@ TEST(ChannelPruning, FollowsChannelsThroughAConcat) {
   t.output(t.node("Conv", "next", {bn, t.constant("wn", random_f32({5, 12, 1, 1}, rng))},
                   {attr_ints("kernel_shape", {1, 1})}));
   ValueId cat2 = t.node("Concat", "cat2", {x, e3}, {attr_int("axis", -3)});  // [N, 4 + 6, 6, 6]
-  ValueId dw = t.node("Conv", "dw", {cat2, t.constant("wd", random_f32({10, 1, 3, 3}, rng))},
-                      {attr_ints("kernel_shape", {3, 3}), attr_ints("pads", {1, 1, 1, 1}), attr_int("group", 10)});
+  ValueId dw =
+      t.node("Conv", "dw", {cat2, t.constant("wd", random_f32({10, 1, 3, 3}, rng))},
+             {attr_ints("kernel_shape", {3, 3}), attr_ints("pads", {1, 1, 1, 1}), attr_int("group", 10)});
   t.output(t.node("Conv", "mix", {dw, t.constant("wm", random_f32({3, 10, 1, 1}, rng))},
                   {attr_ints("kernel_shape", {1, 1})}));
   std::shared_ptr<Model> m = t.build();
@@ -410,11 +426,15 @@ TEST(ChannelPruning, CutsSharedAndIdentityReadBiasesPerLayer) {
   ValueId c1 = t.node("Conv", "c1", {x, t.constant("w1", random_f32({6, 3, 3, 3}, rng)), shared},
                       {attr_ints("kernel_shape", {3, 3}), attr_ints("pads", {1, 1, 1, 1})});
   Tensor pads = Tensor::from_vector(std::vector<int64_t>{0, 0, 0, 0, 0, 0, 0, 0}, Shape{8});
-  ValueId padded = t.node("Pad", "pad", {t.node("Relu", "r1", {c1}), t.node("Constant", "pads", {}, {testing::attr_tensor("value", pads)})});
-  ValueId p = t.node("AveragePool", "pool", {padded}, {attr_ints("kernel_shape", {2, 2}), attr_ints("strides", {2, 2})});
+  ValueId padded = t.node(
+      "Pad", "pad",
+      {t.node("Relu", "r1", {c1}), t.node("Constant", "pads", {}, {testing::attr_tensor("value", pads)})});
+  ValueId p = t.node("AveragePool", "pool", {padded},
+                     {attr_ints("kernel_shape", {2, 2}), attr_ints("strides", {2, 2})});
   ValueId c2 = t.node("Conv", "c2", {p, t.constant("w2", random_f32({6, 6, 1, 1}, rng)), via_identity},
                       {attr_ints("kernel_shape", {1, 1})});
-  ValueId c3 = t.node("Conv", "c3", {t.node("Relu", "r2", {c2}), t.constant("w3", random_f32({6, 6, 1, 1}, rng)), shared},
+  ValueId c3 = t.node("Conv", "c3",
+                      {t.node("Relu", "r2", {c2}), t.constant("w3", random_f32({6, 6, 1, 1}, rng)), shared},
                       {attr_ints("kernel_shape", {1, 1})});
   t.output(c3);  // c3 reaches a graph output: its bias stays whole
   std::shared_ptr<Model> m = t.build();
@@ -458,10 +478,12 @@ TEST(ChannelPruning, KeepsAConcatenationThatMeetsAResidualSum) {
   TestModel t;
   ValueId x = t.input("x", DType::kF32, {1, 4, 5, 5});
   auto conv1x1 = [&](const char* name, ValueId in, int64_t out_ch, int64_t in_ch) {
-    return t.node("Conv", name, {in, t.constant(std::string(name) + "_w", random_f32({out_ch, in_ch, 1, 1}, rng))},
+    return t.node("Conv", name,
+                  {in, t.constant(std::string(name) + "_w", random_f32({out_ch, in_ch, 1, 1}, rng))},
                   {attr_ints("kernel_shape", {1, 1})});
   };
-  ValueId cat = t.node("Concat", "cat", {conv1x1("a", x, 3, 4), conv1x1("b", x, 3, 4)}, {attr_int("axis", 1)});
+  ValueId cat =
+      t.node("Concat", "cat", {conv1x1("a", x, 3, 4), conv1x1("b", x, 3, 4)}, {attr_int("axis", 1)});
   ValueId sum = t.node("Add", "sum", {cat, conv1x1("c", x, 6, 4)});
   t.output(conv1x1("head", sum, 2, 6));
   std::shared_ptr<Model> m = t.build();
