@@ -405,7 +405,9 @@ TEST(ChannelPruning, FollowsChannelsThroughAConcat) {
   EXPECT_EQ(init(*pruned, "wd").shape(), (Shape{8, 1, 3, 3}));
   EXPECT_EQ(init(*pruned, "wm").shape(), (Shape{3, 8, 1, 1}));
   for (const Node& n : pruned->graph.nodes) {
-    if (n.name == "dw") EXPECT_EQ(n.attr("group")->i, 8);
+    if (n.name == "dw") {
+      EXPECT_EQ(n.attr("group")->i, 8);
+    }
   }
   expect_same_outputs(m, pruned, {{"x", random_f32({2, 4, 6, 6}, rng)}});
 }
@@ -460,7 +462,9 @@ TEST(ChannelPruning, CutsSharedAndIdentityReadBiasesPerLayer) {
   EXPECT_EQ(bias_of("c3").shape(), (Shape{6}));
   for (const Node& n : g.nodes) {
     EXPECT_NE(n.op_type, "Identity") << "the Identity nothing reads is removed";
-    if (n.name == "c3") EXPECT_EQ(g.values[static_cast<size_t>(n.inputs[2])].name, "shared_bias");
+    if (n.name == "c3") {
+      EXPECT_EQ(g.values[static_cast<size_t>(n.inputs[2])].name, "shared_bias");
+    }
   }
   auto s = Session::create(m);
   ASSERT_TRUE(s.ok()) << s.status().to_string();
