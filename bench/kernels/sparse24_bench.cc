@@ -142,7 +142,7 @@ void bm_fc(benchmark::State& state, Fc fc, std::string kind, int64_t m, int thre
 
 int register_all() {
   for (const Fc& fc : fcs()) {
-    for (int64_t m : {1, 2, 4, 8, 16, 32}) {
+    for (int64_t m : {1, 2, 4, 8, 16, 32, 64, 128}) {
       for (const char* kind : {"dense", "2_4", "csr50"}) {
         for (int threads : {1, 2}) {
           const std::string bm = std::string("sparse24/") + fc.label + "/m" + std::to_string(m) + "/" + kind +

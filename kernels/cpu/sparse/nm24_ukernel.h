@@ -7,8 +7,10 @@
 // 4 along K, two kept values and their positions); A row-major [rows x K]
 // (lda), C row-major (ldc), bias per feature or null, act the GEMM
 // epilogue's (none, Relu, Clamp; others are the caller's post-pass). For
-// small M (batch-1..8 linear layers), where the dense GEMM is bound by
-// streaming W: this one streams 9 bytes per 4 weights instead of 16.
+// small M (linear layers at batch 1..32): where the dense GEMM is bound by
+// streaming W this one streams 9 bytes per 4 weights instead of 16, and
+// where both are compute-bound it ties (2 FMAs + 2 permutes per group
+// against the dense kernel's 4 FMAs).
 //
 // Per group g and vector of output features: the 4 activations
 // A[r][4g..4g+3] are broadcast to every 128-bit lane, each lane picks its

@@ -240,7 +240,8 @@ TEST(Nm24MatMul, MatMulFusedMatMulAndGemmMatchTheReference) {
 }
 
 // A Gemm whose batch is unknown at compile: the 2:4 kernel is chosen and
-// runs M = 1; M = 12 goes to the dense fallback; both match the product.
+// runs M = 1 .. kNm24MaxRows; larger M goes to the dense fallback; all
+// match the product.
 TEST(Nm24MatMul, DynamicBatchGemmRunsTwoFourAndFallsBackToDense) {
   std::mt19937 rng(28);
   const int64_t n = 50, k = 77;
@@ -289,7 +290,7 @@ TEST(Nm24MatMul, DynamicBatchGemmRunsTwoFourAndFallsBackToDense) {
   bool chose = false;
   for (const KernelChoice& kc : (*s)->kernel_choices()) chose = chose || kc.kernel_name.find("_2_4__") != std::string::npos;
   EXPECT_TRUE(chose) << "a dynamic-batch Gemm on a 2:4 weight should compile to the 2:4 kernel";
-  for (int64_t m : {int64_t{1}, kNm24MaxRows, kNm24MaxRows + 1, int64_t{12}}) {
+  for (int64_t m : {int64_t{1}, kNm24MaxRows, kNm24MaxRows + 1, 2 * kNm24MaxRows + 3}) {
     SCOPED_TRACE("M " + std::to_string(m));
     const Tensor x = testing::random_f32({m, k}, rng);
     const std::vector<NamedTensor> feeds = {{"a", x}};
@@ -333,7 +334,7 @@ TEST(Nm24Choice, TwoFourAtSmallMDenseOtherwiseCsrWhenSparser) {
   EXPECT_EQ(chosen("Gemm", tb, {kNm24MaxRows + 1, k}, as_b(wt, n, k, true), isa), "gemm_f32__" + tag)
       << "above the break-even M the dense GEMM stays";
   EXPECT_EQ(chosen("MatMul", {}, {1, 1, k}, as_b(wt, n, k, false), isa), "matmul_f32_2_4__" + tag);
-  EXPECT_EQ(chosen("MatMul", {}, {3, 3, k}, as_b(wt, n, k, false), isa), "matmul_f32__" + tag);
+  EXPECT_EQ(chosen("MatMul", {}, {3, 11, k}, as_b(wt, n, k, false), isa), "matmul_f32__" + tag);  // M = 33
   EXPECT_EQ(chosen("MatMul", {}, {1, k}, as_b(wt, n, k, false), Isa::kScalar), "matmul_f32_2_4__portable");
   // One group with 3 nonzeros: not 2:4, so dense (50% zeros is far below CSR's 90%).
   for (int64_t i = 400; i < 404; ++i) {
