@@ -3,7 +3,8 @@
 // along K kept, random positions) against the dense kernel the registry
 // picks for the same Gemm unpruned, and the CSR kernel (gemm_f32_sparse__*)
 // on a 50%-random-sparse weight, for Gemm (transB) layers of real models at
-// M = 1 .. 32 rows, 1 and 2 threads. This is where kNm24MaxRows
+// M = 1 .. 32 rows (64 and 128 too, to see where the gain ends), 1 and 2
+// threads. This is where kNm24MaxRows
 // (nm24_matrix.h) comes from: the largest M at which 2:4 beats dense on
 // these shapes.
 //
