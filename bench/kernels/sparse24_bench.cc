@@ -36,9 +36,8 @@ struct Fc {
 
 const std::vector<Fc>& fcs() {
   static const std::vector<Fc> l = {
-      {"r18_fc_512_1000", 512, 1000},       {"fmnist_fc_1568_64", 1568, 64},
-      {"bert_fc1_768_3072", 768, 3072},     {"bert_fc2_3072_768", 3072, 768},
-      {"gpt2_qkv_768_2304", 768, 2304},     {"fc_4096_4096", 4096, 4096},
+      {"r18_fc_512_1000", 512, 1000},   {"fmnist_fc_1568_64", 1568, 64},  {"bert_fc1_768_3072", 768, 3072},
+      {"bert_fc2_3072_768", 3072, 768}, {"gpt2_qkv_768_2304", 768, 2304}, {"fc_4096_4096", 4096, 4096},
   };
   return l;
 }
@@ -134,9 +133,9 @@ void bm_fc(benchmark::State& state, Fc fc, std::string kind, int64_t m, int thre
   }
   const double weights = static_cast<double>(fc.n * fc.k);
   const double bytes = kind == "dense" ? 4 * weights : kind == "2_4" ? 9.0 / 4 * weights : 8 * 0.5 * weights;
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(m) * weights,
-                                                 benchmark::Counter::kIsIterationInvariantRate,
-                                                 benchmark::Counter::kIs1000);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * static_cast<double>(m) * weights,
+                         benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
   state.counters["GB/s"] =
       benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }

@@ -22,7 +22,7 @@ constexpr int kMaxRows = 2;
 
 template <int MR>
 __attribute__((always_inline)) inline void group_step(const float* const* x, int64_t off, const float* val,
-                                                       const uint8_t* pos, __m256 (*acc)[2][MR]) {
+                                                      const uint8_t* pos, __m256 (*acc)[2][MR]) {
   __m256 a[MR];
   for (int r = 0; r < MR; ++r) a[r] = _mm256_broadcast_ps(reinterpret_cast<const __m128*>(x[r] + off));
   for (int h = 0; h < 2; ++h) {
@@ -42,7 +42,8 @@ __m256i lane_mask(int count) {
 }
 
 template <int MR>
-void block_rows(const Nm24Matrix& w, int64_t b, const float* const* ar, float* const* out, const Nm24Params& p) {
+void block_rows(const Nm24Matrix& w, int64_t b, const float* const* ar, float* const* out,
+                const Nm24Params& p) {
   constexpr int kSets = MR == 1 ? 2 : 1;
   constexpr int64_t B = kNm24Block;
   const float* val = w.block_val(b);
@@ -56,7 +57,8 @@ void block_rows(const Nm24Matrix& w, int64_t b, const float* const* ar, float* c
   }
   int64_t g = 0;
   for (; g + kSets <= full; g += kSets) {
-    for (int s = 0; s < kSets; ++s) group_step<MR>(ar, (g + s) * 4, val + (g + s) * 2 * B, pos + (g + s) * B, acc[s]);
+    for (int s = 0; s < kSets; ++s)
+      group_step<MR>(ar, (g + s) * 4, val + (g + s) * 2 * B, pos + (g + s) * B, acc[s]);
   }
   for (; g < full; ++g) group_step<MR>(ar, g * 4, val + g * 2 * B, pos + g * B, acc[0]);
   if (w.groups > full) {
@@ -90,8 +92,8 @@ void block_rows(const Nm24Matrix& w, int64_t b, const float* const* ar, float* c
   }
 }
 
-void nm24_avx2(const Nm24Matrix& w, int64_t block_begin, int64_t block_end, const float* a, int64_t lda, int64_t rows,
-               float* c, int64_t ldc, const Nm24Params& p) {
+void nm24_avx2(const Nm24Matrix& w, int64_t block_begin, int64_t block_end, const float* a, int64_t lda,
+               int64_t rows, float* c, int64_t ldc, const Nm24Params& p) {
   for (int64_t b = block_begin; b < block_end; ++b) {
     for (int64_t r0 = 0; r0 < rows; r0 += kMaxRows) {
       const int mr = static_cast<int>(std::min<int64_t>(kMaxRows, rows - r0));

@@ -20,7 +20,7 @@ constexpr int kMaxRows = 8;
 
 template <int MR>
 __attribute__((always_inline)) inline void group_step(const float* const* x, int64_t off, const float* val,
-                                                       const uint8_t* pos, __m512* acc0, __m512* acc1) {
+                                                      const uint8_t* pos, __m512* acc0, __m512* acc1) {
   const __m512i i0 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pos)));
   const __m512i i1 = _mm512_srli_epi32(i0, 2);
   const __m512 v0 = _mm512_loadu_ps(val), v1 = _mm512_loadu_ps(val + kNm24Block);
@@ -33,7 +33,8 @@ __attribute__((always_inline)) inline void group_step(const float* const* x, int
 
 // Rows [0, MR) of A (row pointers `ar`) against block b, into `out` rows.
 template <int MR>
-void block_rows(const Nm24Matrix& w, int64_t b, const float* const* ar, float* const* out, const Nm24Params& p) {
+void block_rows(const Nm24Matrix& w, int64_t b, const float* const* ar, float* const* out,
+                const Nm24Params& p) {
   constexpr int kSets = MR <= 4 ? 2 : 1;
   constexpr int64_t B = kNm24Block;
   const float* val = w.block_val(b);
@@ -73,14 +74,15 @@ void block_rows(const Nm24Matrix& w, int64_t b, const float* const* ar, float* c
     if (p.activation == GemmActivation::kRelu) {
       y = _mm512_maskz_max_ps(static_cast<__mmask16>(0xFFFF), y, _mm512_setzero_ps());
     } else if (p.activation == GemmActivation::kClamp) {
-      y = _mm512_maskz_min_ps(static_cast<__mmask16>(0xFFFF), _mm512_maskz_max_ps(static_cast<__mmask16>(0xFFFF), y, lo),
-                              hi);
+      y = _mm512_maskz_min_ps(static_cast<__mmask16>(0xFFFF),
+                              _mm512_maskz_max_ps(static_cast<__mmask16>(0xFFFF), y, lo), hi);
     }
     _mm512_mask_storeu_ps(out[r] + f0, m, y);
   }
 }
 
-using BlockRowsFn = void (*)(const Nm24Matrix&, int64_t, const float* const*, float* const*, const Nm24Params&);
+using BlockRowsFn = void (*)(const Nm24Matrix&, int64_t, const float* const*, float* const*,
+                             const Nm24Params&);
 constexpr BlockRowsFn kBlockRows[kMaxRows + 1] = {nullptr,        &block_rows<1>, &block_rows<2>,
                                                   &block_rows<3>, &block_rows<4>, &block_rows<5>,
                                                   &block_rows<6>, &block_rows<7>, &block_rows<8>};

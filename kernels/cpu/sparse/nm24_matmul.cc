@@ -35,12 +35,12 @@ constexpr int64_t kMinParallelMacs = int64_t{1} << 15;
 
 struct Nm24MatMulState {
   const Nm24Ukernel* uk = nullptr;
-  Nm24Matrix w;               // W^T [N, K], alpha folded in
-  std::vector<float> bias;    // Gemm: beta * C per feature, else empty
-  ConvActivation act;         // FusedMatMul's activation
+  Nm24Matrix w;             // W^T [N, K], alpha folded in
+  std::vector<float> bias;  // Gemm: beta * C per feature, else empty
+  ConvActivation act;       // FusedMatMul's activation
   // The dense fallback, only when M was unknown at compile.
   const GemmUkernel* dense_uk = nullptr;
-  AlignedFloats dense_b;      // B packed for dense_uk (alpha not folded)
+  AlignedFloats dense_b;  // B packed for dense_uk (alpha not folded)
   float alpha = 1.f;
 };
 
@@ -82,7 +82,8 @@ bool accepts_nm24_gemm(const NodeView& node) {
     const Tensor* b = node.input_value(1);
     if (c == nullptr || c->dtype() != DType::kF32 || b == nullptr || b->rank() != 2) return false;
     const int64_t n = trans_b ? b->dim(0) : b->dim(1);
-    if (c->numel() != 1 && !(c->numel() == n && (c->rank() == 1 || (c->rank() == 2 && c->dim(0) == 1)))) return false;
+    if (c->numel() != 1 && !(c->numel() == n && (c->rank() == 1 || (c->rank() == 2 && c->dim(0) == 1))))
+      return false;
   }
   return nm24_b(node, trans_b);
 }
@@ -91,7 +92,8 @@ Status prepare_nm24_matmul(const NodeView& node, PrepareContext& ctx, Isa isa, b
   auto st = std::make_shared<Nm24MatMulState>();
   st->uk = &nm24_ukernel_for_isa(isa);
   const Tensor* b = node.input_value(1);
-  if (b == nullptr || b->rank() != 2) return node.error(StatusCode::kInvalidArgument, "B must be a constant matrix");
+  if (b == nullptr || b->rank() != 2)
+    return node.error(StatusCode::kInvalidArgument, "B must be a constant matrix");
   const bool trans_b = gemm && node.attr_int("transB", 0) != 0;
   const int64_t k = trans_b ? b->dim(1) : b->dim(0), n = trans_b ? b->dim(0) : b->dim(1);
   st->alpha = gemm ? node.attr_float("alpha", 1.f) : 1.f;
@@ -103,7 +105,8 @@ Status prepare_nm24_matmul(const NodeView& node, PrepareContext& ctx, Isa isa, b
     const Tensor* c = node.input_value(2);
     const float beta = node.attr_float("beta", 1.f);
     st->bias.resize(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) st->bias[static_cast<size_t>(i)] = beta * c->data<float>()[c->numel() == 1 ? 0 : i];
+    for (int64_t i = 0; i < n; ++i)
+      st->bias[static_cast<size_t>(i)] = beta * c->data<float>()[c->numel() == 1 ? 0 : i];
   }
   if (!gemm) {
     FS_ASSIGN_OR_RETURN(st->act, parse_conv_activation(node, isa));
@@ -191,10 +194,17 @@ Status run_nm24_matmul(const KernelContext& ctx) {
   return ok_status();
 }
 
-KernelDesc desc(const char* name, const char* op, const char* domain, Isa isa, int priority, AcceptsFn accepts,
-                PrepareFn prepare) {
-  return KernelDesc{.name = name, .op_type = op, .domain = domain, .dtype = DType::kF32, .required_isa = isa,
-                    .priority = priority, .accepts = accepts, .prepare = prepare, .run = &run_nm24_matmul};
+KernelDesc desc(const char* name, const char* op, const char* domain, Isa isa, int priority,
+                AcceptsFn accepts, PrepareFn prepare) {
+  return KernelDesc{.name = name,
+                    .op_type = op,
+                    .domain = domain,
+                    .dtype = DType::kF32,
+                    .required_isa = isa,
+                    .priority = priority,
+                    .accepts = accepts,
+                    .prepare = prepare,
+                    .run = &run_nm24_matmul};
 }
 
 }  // namespace
@@ -207,12 +217,12 @@ void register_cpu_nm24_matmul_kernels(KernelRegistry& r) {
              &prepare_nm24_matmul_for<Isa::kAvx2, false>));
   r.add(desc("matmul_f32_2_4__portable", "MatMul", "", Isa::kScalar, 13, &accepts_nm24_matmul,
              &prepare_nm24_matmul_for<Isa::kScalar, false>));
-  r.add(desc("fused_matmul_f32_2_4__avx512", "FusedMatMul", "fastserve", Isa::kAvx512, 33, &accepts_nm24_matmul,
-             &prepare_nm24_matmul_for<Isa::kAvx512, false>));
+  r.add(desc("fused_matmul_f32_2_4__avx512", "FusedMatMul", "fastserve", Isa::kAvx512, 33,
+             &accepts_nm24_matmul, &prepare_nm24_matmul_for<Isa::kAvx512, false>));
   r.add(desc("fused_matmul_f32_2_4__avx2", "FusedMatMul", "fastserve", Isa::kAvx2, 23, &accepts_nm24_matmul,
              &prepare_nm24_matmul_for<Isa::kAvx2, false>));
-  r.add(desc("fused_matmul_f32_2_4__portable", "FusedMatMul", "fastserve", Isa::kScalar, 13, &accepts_nm24_matmul,
-             &prepare_nm24_matmul_for<Isa::kScalar, false>));
+  r.add(desc("fused_matmul_f32_2_4__portable", "FusedMatMul", "fastserve", Isa::kScalar, 13,
+             &accepts_nm24_matmul, &prepare_nm24_matmul_for<Isa::kScalar, false>));
   r.add(desc("gemm_f32_2_4__avx512", "Gemm", "", Isa::kAvx512, 33, &accepts_nm24_gemm,
              &prepare_nm24_matmul_for<Isa::kAvx512, true>));
   r.add(desc("gemm_f32_2_4__avx2", "Gemm", "", Isa::kAvx2, 23, &accepts_nm24_gemm,

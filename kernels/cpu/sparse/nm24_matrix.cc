@@ -69,8 +69,9 @@ Result<Nm24Matrix> nm24_from_dense(const float* w, int64_t n, int64_t k, int64_t
         const float x = w[f * n_stride + (g * 4 + t) * k_stride];
         if (x == 0.f) continue;
         if (kept == 2) {
-          return invalid_argument("not 2:4 sparse: output feature " + std::to_string(f) + " has more than 2 nonzeros in k " +
-                                  std::to_string(g * 4) + ".." + std::to_string(std::min(g * 4 + 3, k - 1)));
+          return invalid_argument("not 2:4 sparse: output feature " + std::to_string(f) +
+                                  " has more than 2 nonzeros in k " + std::to_string(g * 4) + ".." +
+                                  std::to_string(std::min(g * 4 + 3, k - 1)));
         }
         at[kept] = t;
         v[kept] = scale * x;

@@ -34,11 +34,11 @@ namespace fastserve {
 inline constexpr int64_t kNm24Block = 16;  // output features per block
 
 struct Nm24Matrix {
-  int64_t n = 0, k = 0;          // output features, reduction length
-  int64_t groups = 0;            // ceil(k / 4)
-  int64_t blocks = 0;            // ceil(n / kNm24Block)
-  std::vector<float> val;        // blocks * groups * 2 * 16
-  std::vector<uint8_t> pos;      // blocks * groups * 16
+  int64_t n = 0, k = 0;      // output features, reduction length
+  int64_t groups = 0;        // ceil(k / 4)
+  int64_t blocks = 0;        // ceil(n / kNm24Block)
+  std::vector<float> val;    // blocks * groups * 2 * 16
+  std::vector<uint8_t> pos;  // blocks * groups * 16
   const float* block_val(int64_t b) const { return val.data() + b * groups * 2 * kNm24Block; }
   const uint8_t* block_pos(int64_t b) const { return pos.data() + b * groups * kNm24Block; }
 };

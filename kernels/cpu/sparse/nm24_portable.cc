@@ -32,7 +32,8 @@ void nm24_portable(const Nm24Matrix& w, int64_t block_begin, int64_t block_end, 
         for (int64_t j = 0; j < B; ++j) acc[j] += v0[j] * x[pg[j] & 3] + v1[j] * x[(pg[j] >> 2) & 3];
       }
       float* out = c + r * ldc + f0;
-      for (int64_t j = 0; j < cols; ++j) out[j] = nm24_activate(acc[j] + (p.bias != nullptr ? p.bias[f0 + j] : 0.f), p);
+      for (int64_t j = 0; j < cols; ++j)
+        out[j] = nm24_activate(acc[j] + (p.bias != nullptr ? p.bias[f0 + j] : 0.f), p);
     }
   }
 }

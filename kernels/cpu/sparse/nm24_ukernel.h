@@ -40,8 +40,8 @@ struct Nm24Params {
   float clamp_min = 0.f, clamp_max = 0.f;
 };
 
-using Nm24Fn = void (*)(const Nm24Matrix& w, int64_t block_begin, int64_t block_end, const float* a, int64_t lda,
-                        int64_t rows, float* c, int64_t ldc, const Nm24Params& params);
+using Nm24Fn = void (*)(const Nm24Matrix& w, int64_t block_begin, int64_t block_end, const float* a,
+                        int64_t lda, int64_t rows, float* c, int64_t ldc, const Nm24Params& params);
 
 struct Nm24Ukernel {
   const char* name;
@@ -52,7 +52,8 @@ struct Nm24Ukernel {
 // act() of the epilogue on one value.
 inline float nm24_activate(float x, const Nm24Params& p) {
   if (p.activation == GemmActivation::kRelu) return x > 0.f ? x : 0.f;
-  if (p.activation == GemmActivation::kClamp) return x < p.clamp_min ? p.clamp_min : (x > p.clamp_max ? p.clamp_max : x);
+  if (p.activation == GemmActivation::kClamp)
+    return x < p.clamp_min ? p.clamp_min : (x > p.clamp_max ? p.clamp_max : x);
   return x;
 }
 

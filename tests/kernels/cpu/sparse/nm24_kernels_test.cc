@@ -148,7 +148,7 @@ TEST(Nm24Ukernel, EveryUkernelMatchesThePlainProduct) {
     for (int64_t m = 1; m <= 9; ++m) {
       for (int rep = 0; rep < 4; ++rep) {
         int64_t n = dn(rng), k = dk(rng);
-        if (rep == 0) k = k / 4 * 4 + 3;  // K not a multiple of 4 in every M
+        if (rep == 0) k = k / 4 * 4 + 3;          // K not a multiple of 4 in every M
         if (rep == 1) n = 16 * (n / 16 + 1) + 1;  // a 1-wide feature tail
         const std::vector<float> wt = random_2_4(n, k, rng);
         Result<Nm24Matrix> w = nm24_from_dense(wt.data(), n, k, k, 1);
@@ -224,17 +224,21 @@ TEST(Nm24MatMul, MatMulFusedMatMulAndGemmMatchTheReference) {
   auto b = [&](int64_t n, int64_t k, bool trans_b) { return as_b(random_2_4(n, k, rng, 2), n, k, trans_b); };
   expect_nm24_kernels("MatMul M=1", OpSpec{"MatMul"}, {testing::random_f32({1, 70}, rng), b(33, 70, false)});
   expect_nm24_kernels("MatMul vector A", OpSpec{"MatMul"}, {testing::random_f32({71}, rng), b(5, 71, false)});
-  expect_nm24_kernels("MatMul batched A, M=4", OpSpec{"MatMul"}, {testing::random_f32({2, 2, 64}, rng), b(90, 64, false)});
+  expect_nm24_kernels("MatMul batched A, M=4", OpSpec{"MatMul"},
+                      {testing::random_f32({2, 2, 64}, rng), b(90, 64, false)});
   for (const char* act : {"", "Relu", "Gelu"}) {
     OpSpec spec{"FusedMatMul", 1, {}, 1, "fastserve"};
     if (*act != '\0') spec.attrs.push_back(attr_string("activation", act));
-    expect_nm24_kernels(std::string("FusedMatMul ") + act, spec,
-                        {testing::random_f32({3, 42}, rng), b(37, 42, false), testing::random_f32({37}, rng)});
+    expect_nm24_kernels(
+        std::string("FusedMatMul ") + act, spec,
+        {testing::random_f32({3, 42}, rng), b(37, 42, false), testing::random_f32({37}, rng)});
   }
-  expect_nm24_kernels("Gemm transB, bias row, alpha, beta",
-                      OpSpec{"Gemm", 17, {attr_int("transB", 1), attr_float("alpha", 0.5f), attr_float("beta", 2.f)}},
-                      {testing::random_f32({2, 65}, rng), b(20, 65, true), testing::random_f32({1, 20}, rng)});
-  expect_nm24_kernels("Gemm M=1, no C", OpSpec{"Gemm", 17, {}}, {testing::random_f32({1, 100}, rng), b(12, 100, false)});
+  expect_nm24_kernels(
+      "Gemm transB, bias row, alpha, beta",
+      OpSpec{"Gemm", 17, {attr_int("transB", 1), attr_float("alpha", 0.5f), attr_float("beta", 2.f)}},
+      {testing::random_f32({2, 65}, rng), b(20, 65, true), testing::random_f32({1, 20}, rng)});
+  expect_nm24_kernels("Gemm M=1, no C", OpSpec{"Gemm", 17, {}},
+                      {testing::random_f32({1, 100}, rng), b(12, 100, false)});
   expect_nm24_kernels("Gemm M=3, scalar C", OpSpec{"Gemm", 17, {attr_int("transB", 1)}},
                       {testing::random_f32({3, 30}, rng), b(49, 30, true), testing::random_f32({}, rng)});
 }
@@ -288,7 +292,8 @@ TEST(Nm24MatMul, DynamicBatchGemmRunsTwoFourAndFallsBackToDense) {
   Result<std::unique_ptr<Session>> s = Session::create(model, opts);
   ASSERT_TRUE(s.ok()) << s.status().to_string();
   bool chose = false;
-  for (const KernelChoice& kc : (*s)->kernel_choices()) chose = chose || kc.kernel_name.find("_2_4__") != std::string::npos;
+  for (const KernelChoice& kc : (*s)->kernel_choices())
+    chose = chose || kc.kernel_name.find("_2_4__") != std::string::npos;
   EXPECT_TRUE(chose) << "a dynamic-batch Gemm on a 2:4 weight should compile to the 2:4 kernel";
   for (int64_t m : {int64_t{1}, kNm24MaxRows, kNm24MaxRows + 1, 2 * kNm24MaxRows + 3}) {
     SCOPED_TRACE("M " + std::to_string(m));
@@ -304,7 +309,8 @@ TEST(Nm24MatMul, DynamicBatchGemmRunsTwoFourAndFallsBackToDense) {
         for (int64_t i = 0; i < k; ++i) {
           want += 0.5 * static_cast<double>(wt[static_cast<size_t>(f * k + i)]) * x.data<float>()[r * k + i];
         }
-        ASSERT_NEAR(got.data<float>()[r * n + f], want, 1e-4 * (1 + std::fabs(want))) << "r " << r << " f " << f;
+        ASSERT_NEAR(got.data<float>()[r * n + f], want, 1e-4 * (1 + std::fabs(want)))
+            << "r " << r << " f " << f;
       }
     }
   }
