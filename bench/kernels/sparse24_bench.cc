@@ -4,12 +4,13 @@
 // picks for the same Gemm unpruned, and the CSR kernel (gemm_f32_sparse__*)
 // on a 50%-random-sparse weight, for Gemm (transB) layers of real models at
 // M = 1 .. 32 rows (64 and 128 too, to see where the gain ends), 1 and 2
-// threads. This is where kNm24MaxRows
-// (nm24_matrix.h) comes from: the largest M at which 2:4 beats dense on
-// these shapes.
+// threads. This is where nm24_max_rows (nm24_matrix.h) comes from: the
+// largest M at which 2:4 beats dense on these shapes, per ISA (run with
+// FASTSERVE_MAX_ISA=avx2 for the AVX2 kernels; at scalar there is no 2:4
+// descriptor and those runs skip).
 //
 //   build/release/bench/fastserve_bench --benchmark_filter=sparse24/ --benchmark_repetitions=7
-//       --benchmark_report_aggregates_only=true --benchmark_min_time=0.1s
+//       --benchmark_report_aggregates_only=true --benchmark_min_time=0.1
 //
 // The descriptors are prepared and run directly (their accepts() is not
 // asked), so the 2:4 and CSR kernels are timed at every M. GFLOP/s counts

@@ -1,5 +1,5 @@
 // matmul_f32_2_4__*, fused_matmul_f32_2_4__*, gemm_f32_2_4__*
-// ({avx512,avx2,portable}): MatMul / fastserve.FusedMatMul / Gemm whose B
+// ({avx512,avx2}): MatMul / fastserve.FusedMatMul / Gemm whose B
 // is a constant 2:4-sparse matrix (`fastserve prune --method 2:4`), FP32,
 // at small M, on the 2:4 microkernel (nm24_ukernel.h).
 //
@@ -11,12 +11,13 @@
 // into M) must be contiguous; B has no batch dims. Bias and Relu / Clip in
 // the microkernel; other FusedMatMul activations over Y's rows after.
 //
-// Chosen (priorities 33/23/13: above the dense GEMM's 30/20/10, below the
-// CSR kernel's 35/25/15, which takes the weights with >= 90% zeros) when B
-// is 2:4 and M is at most kNm24MaxRows (nm24_matrix.h, the measured
-// break-even). When M is not known at compile (a dynamic batch) the node
-// is taken too and B is also packed for the dense GEMM, which runs the
-// batches above the break-even.
+// Chosen (priorities 33/23: above the dense GEMM's 30/20, below the CSR
+// kernel's 35/25, which takes the weights with >= 90% zeros) when B is 2:4
+// and M is at most nm24_max_rows(isa) (nm24_matrix.h, the measured
+// break-even: 32 rows on AVX-512, 8 on AVX2). When M is not known at
+// compile (a dynamic batch) the node is taken too and B is also packed for
+// the dense GEMM, which runs the batches above the break-even. The portable
+// microkernel never beat the portable GEMM, so it has no descriptor.
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -42,6 +43,7 @@ struct Nm24MatMulState {
   const GemmUkernel* dense_uk = nullptr;
   AlignedFloats dense_b;  // B packed for dense_uk (alpha not folded)
   float alpha = 1.f;
+  int64_t max_rows = 0;  // nm24_max_rows(isa): above it the dense fallback runs
 };
 
 // M (rows of A with MatMul's batch dims folded in), or -1 when unknown.
@@ -57,23 +59,25 @@ int64_t rows_of_a(const NodeView& node) {
 }
 
 // The checks both ops share, cheapest first: types, M, then the 2:4 scan.
-bool nm24_b(const NodeView& node, bool trans_b) {
+bool nm24_b(const NodeView& node, bool trans_b, int64_t max_rows) {
   const Tensor* b = node.input_value(1);
   if (node.input_dtype(0) != DType::kF32 || b == nullptr || b->dtype() != DType::kF32 || b->rank() != 2 ||
       b->numel() == 0) {
     return false;
   }
   const int64_t m = rows_of_a(node);
-  if (m > kNm24MaxRows) return false;
+  if (m > max_rows) return false;
   return is_2_4_sparse(*b, trans_b ? WeightLayout::kNK : WeightLayout::kKN);
 }
 
+template <Isa kIsa>
 bool accepts_nm24_matmul(const NodeView& node) {
-  if (!nm24_b(node, false)) return false;
+  if (!nm24_b(node, false, nm24_max_rows(kIsa))) return false;
   return !node.has_input(2) || node.input_dtype(2) == DType::kF32;  // FusedMatMul's bias
 }
 
 // Gemm: transA = 0 and C absent or a constant per-feature vector ([N], [1, N], scalar).
+template <Isa kIsa>
 bool accepts_nm24_gemm(const NodeView& node) {
   if (node.attr_int("transA", 0) != 0) return false;
   const bool trans_b = node.attr_int("transB", 0) != 0;
@@ -85,12 +89,13 @@ bool accepts_nm24_gemm(const NodeView& node) {
     if (c->numel() != 1 && !(c->numel() == n && (c->rank() == 1 || (c->rank() == 2 && c->dim(0) == 1))))
       return false;
   }
-  return nm24_b(node, trans_b);
+  return nm24_b(node, trans_b, nm24_max_rows(kIsa));
 }
 
 Status prepare_nm24_matmul(const NodeView& node, PrepareContext& ctx, Isa isa, bool gemm) {
   auto st = std::make_shared<Nm24MatMulState>();
   st->uk = &nm24_ukernel_for_isa(isa);
+  st->max_rows = nm24_max_rows(isa);
   const Tensor* b = node.input_value(1);
   if (b == nullptr || b->rank() != 2)
     return node.error(StatusCode::kInvalidArgument, "B must be a constant matrix");
@@ -170,7 +175,7 @@ Status run_nm24_matmul(const KernelContext& ctx) {
   }
   const float* ad = a.data<float>();
   float* yd = y.data<float>();
-  if (m > kNm24MaxRows && st.dense_uk != nullptr) {
+  if (m > st.max_rows && st.dense_uk != nullptr) {
     run_dense_fallback(st, ctx, ad, m, bias, yd);
     return ok_status();
   }
@@ -210,25 +215,19 @@ KernelDesc desc(const char* name, const char* op, const char* domain, Isa isa, i
 }  // namespace
 
 void register_cpu_nm24_matmul_kernels(KernelRegistry& r) {
-  // Each 3 above the dense GEMM descriptor of the same ISA (30 / 20 / 10), 2 below CSR's.
-  r.add(desc("matmul_f32_2_4__avx512", "MatMul", "", Isa::kAvx512, 33, &accepts_nm24_matmul,
+  // Each 3 above the dense GEMM descriptor of the same ISA (30 / 20), 2 below CSR's.
+  r.add(desc("matmul_f32_2_4__avx512", "MatMul", "", Isa::kAvx512, 33, &accepts_nm24_matmul<Isa::kAvx512>,
              &prepare_nm24_matmul_for<Isa::kAvx512, false>));
-  r.add(desc("matmul_f32_2_4__avx2", "MatMul", "", Isa::kAvx2, 23, &accepts_nm24_matmul,
+  r.add(desc("matmul_f32_2_4__avx2", "MatMul", "", Isa::kAvx2, 23, &accepts_nm24_matmul<Isa::kAvx2>,
              &prepare_nm24_matmul_for<Isa::kAvx2, false>));
-  r.add(desc("matmul_f32_2_4__portable", "MatMul", "", Isa::kScalar, 13, &accepts_nm24_matmul,
-             &prepare_nm24_matmul_for<Isa::kScalar, false>));
   r.add(desc("fused_matmul_f32_2_4__avx512", "FusedMatMul", "fastserve", Isa::kAvx512, 33,
-             &accepts_nm24_matmul, &prepare_nm24_matmul_for<Isa::kAvx512, false>));
-  r.add(desc("fused_matmul_f32_2_4__avx2", "FusedMatMul", "fastserve", Isa::kAvx2, 23, &accepts_nm24_matmul,
-             &prepare_nm24_matmul_for<Isa::kAvx2, false>));
-  r.add(desc("fused_matmul_f32_2_4__portable", "FusedMatMul", "fastserve", Isa::kScalar, 13,
-             &accepts_nm24_matmul, &prepare_nm24_matmul_for<Isa::kScalar, false>));
-  r.add(desc("gemm_f32_2_4__avx512", "Gemm", "", Isa::kAvx512, 33, &accepts_nm24_gemm,
+             &accepts_nm24_matmul<Isa::kAvx512>, &prepare_nm24_matmul_for<Isa::kAvx512, false>));
+  r.add(desc("fused_matmul_f32_2_4__avx2", "FusedMatMul", "fastserve", Isa::kAvx2, 23,
+             &accepts_nm24_matmul<Isa::kAvx2>, &prepare_nm24_matmul_for<Isa::kAvx2, false>));
+  r.add(desc("gemm_f32_2_4__avx512", "Gemm", "", Isa::kAvx512, 33, &accepts_nm24_gemm<Isa::kAvx512>,
              &prepare_nm24_matmul_for<Isa::kAvx512, true>));
-  r.add(desc("gemm_f32_2_4__avx2", "Gemm", "", Isa::kAvx2, 23, &accepts_nm24_gemm,
+  r.add(desc("gemm_f32_2_4__avx2", "Gemm", "", Isa::kAvx2, 23, &accepts_nm24_gemm<Isa::kAvx2>,
              &prepare_nm24_matmul_for<Isa::kAvx2, true>));
-  r.add(desc("gemm_f32_2_4__portable", "Gemm", "", Isa::kScalar, 13, &accepts_nm24_gemm,
-             &prepare_nm24_matmul_for<Isa::kScalar, true>));
 }
 
 }  // namespace fastserve

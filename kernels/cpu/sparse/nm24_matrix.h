@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/cpu_features.h"
 #include "fastserve/status.h"
 #include "fastserve/tensor.h"
 
@@ -61,20 +62,36 @@ Result<Nm24Matrix> nm24_from_dense(const float* w, int64_t n, int64_t k, int64_t
 std::vector<float> nm24_to_dense(const Nm24Matrix& m);
 
 // Break-even rows of A (M) at and below which the 2:4 kernel runs instead
-// of the dense GEMM, measured with bench/kernels/sparse24_bench.cc
-// (AVX-512 host, one thread, median of 7; docs/pruning.md has the table),
-// dense time / 2:4 time on the six FC shapes (ResNet-18 fc, the CNN's Gemm,
-// BERT-base's two FCs, GPT-2's QKV, 4096 x 4096):
-//   M = 1: 1.20-3.29x   M = 2: 2.54-3.50x   M = 4: 1.84-3.40x
-//   M = 8: 1.60-2.70x   M = 16: 1.42-1.97x  M = 32: 1.26-1.45x
-//   M = 64: 1.08-1.24x  M = 128: 1.08-1.21x
-// It never lost on one thread: the dense microkernel does 4 FMAs per 4
+// of the dense GEMM of the same ISA, measured with
+// bench/kernels/sparse24_bench.cc (AVX-512 host, one thread, median of 7
+// (AVX2 and portable: FASTSERVE_MAX_ISA, median of 5 / 3); docs/pruning.md
+// has the table), dense time / 2:4 time on the six FC shapes (ResNet-18
+// fc, the CNN's Gemm, BERT-base's two FCs, GPT-2's QKV, 4096 x 4096):
+//   AVX-512  M = 1: 1.20-3.29x   M = 2: 2.54-3.50x   M = 4: 1.84-3.40x
+//            M = 8: 1.60-2.70x   M = 16: 1.42-1.97x  M = 32: 1.26-1.45x
+//            M = 64: 1.08-1.24x  M = 128: 1.08-1.21x
+//   AVX2     M = 1: 0.85-1.93x   M = 2: 2.31-3.37x   M = 4: 1.16-2.28x
+//            M = 8: 0.97-1.35x   M = 16: 0.89-1.12x  M = 32: 0.90-0.95x
+//   portable M = 1..32: 0.33-0.85x
+// On AVX-512 it never lost: the dense microkernel does 4 FMAs per 4
 // weights and a 2:4 group 2 FMAs and 2 in-lane permutes on the same ports,
-// so once both are compute-bound they tie and the 2:4 kernel keeps only
-// its smaller stream. The cap is set at 32, where every shape still gains
-// >= 1.26x: past it the margin (8-20%) is within what the noisy 2-thread
-// runs on this shared host moved by, and larger batches keep the dense
-// GEMM's cache blocking, tuned for them.
-inline constexpr int64_t kNm24MaxRows = 32;
+// so once both are compute-bound they tie and the 2:4 kernel keeps its
+// smaller stream; the cap is 32, where every shape still gains >= 1.26x
+// (past it the margin is within what the noisy 2-thread runs moved by, and
+// large batches keep the dense GEMM's cache blocking). AVX2 widens the
+// positions once per 8 features, not 16, and with 16 registers keeps 2
+// rows a chunk, so its fixed cost per group is about twice AVX-512's: it
+// wins up to M = 8 on the five large layers (1.26-1.35x there); the CNN's
+// 64-feature Gemm, a 3-4 us layer in L2, is 0.85x at M = 1 and 0.97x at
+// M = 8, accepted for one threshold per ISA. The portable kernel picks
+// each lane's inputs with scalar loads and never wins: no portable
+// descriptor is registered.
+inline constexpr int64_t kNm24MaxRowsAvx512 = 32;
+inline constexpr int64_t kNm24MaxRowsAvx2 = 8;
+
+// The break-even for the 2:4 kernel of a session ISA (0: none runs).
+constexpr int64_t nm24_max_rows(Isa isa) {
+  return isa >= Isa::kAvx512 ? kNm24MaxRowsAvx512 : isa >= Isa::kAvx2 ? kNm24MaxRowsAvx2 : 0;
+}
 
 }  // namespace fastserve

@@ -1,8 +1,10 @@
 // nm24_f32__portable_16: the 2:4 microkernel (nm24_ukernel.h) in plain C++
-// at the baseline ISA, for hosts without AVX2 and FASTSERVE_MAX_ISA=scalar;
-// also the function that picks the microkernel for a session ISA. One row
-// of A at a time over a block's 16 features (the accumulator row
-// auto-vectorizes; the picks are scalar loads).
+// at the baseline ISA: the format's product stated plainly, which the SIMD
+// variants are tested alongside; also the function that picks the
+// microkernel for a session ISA. One row of A at a time over a block's 16
+// features. Its picks are scalar loads, so it ran at 0.33-0.85x of the
+// portable GEMM (nm24_matrix.h) and no descriptor uses it: without AVX2 a
+// 2:4 layer runs dense.
 #include <algorithm>
 
 #include "kernels/cpu/sparse/nm24_ukernel.h"

@@ -22,8 +22,9 @@
 // the caller splits the blocks over threads.
 //
 // Variants: nm24_f32__avx512_8x16 (nm24_avx512.cc), nm24_f32__avx2_2x16
-// (nm24_avx2.cc), nm24_f32__portable_16 (nm24_portable.cc, plain C++); the
-// op descriptors on them are gemm_f32_2_4__* etc. (nm24_matmul.cc).
+// (nm24_avx2.cc), nm24_f32__portable_16 (nm24_portable.cc, plain C++, no
+// descriptor: it never beat the dense GEMM); the op descriptors on them are
+// gemm_f32_2_4__* etc. (nm24_matmul.cc).
 #pragma once
 
 #include <cstdint>

@@ -6,7 +6,7 @@
 // reference through the registry; a dynamic-batch Gemm through a Session
 // (the 2:4 kernel at M = 1, its dense fallback above the break-even); and
 // the choice: 2:4 at M = 1, not with one group of 3 nonzeros, not above
-// kNm24MaxRows, CSR at >= 90% zeros.
+// nm24_max_rows (per ISA), CSR at >= 90% zeros, dense at the portable ISA.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -209,9 +209,17 @@ TEST(Nm24Ukernel, ShortLastGroupNeverReadsPastTheRow) {
   }
 }
 
+// True (with a message) when the host runs no 2:4 descriptor (below AVX2).
+bool no_nm24_descriptor() {
+  if (host_isa() >= Isa::kAvx2) return false;
+  std::cout << "[ SKIPPED  ] the 2:4 descriptors need AVX2; the host runs " << isa_name(host_isa()) << "\n";
+  return true;
+}
+
 // Every runnable descriptor (the 2:4 ones among them) against the reference.
 void expect_nm24_kernels(const std::string& label, const OpSpec& spec, const std::vector<Tensor>& inputs) {
   SCOPED_TRACE(label);
+  if (no_nm24_descriptor()) return;
   const std::vector<const KernelDesc*> ks = testing::runnable_kernels(spec, inputs);
   int nm24 = 0;
   for (const KernelDesc* d : ks) nm24 += std::string(d->name).find("_2_4__") != std::string::npos ? 1 : 0;
@@ -244,9 +252,10 @@ TEST(Nm24MatMul, MatMulFusedMatMulAndGemmMatchTheReference) {
 }
 
 // A Gemm whose batch is unknown at compile: the 2:4 kernel is chosen and
-// runs M = 1 .. kNm24MaxRows; larger M goes to the dense fallback; all
+// runs M = 1 .. nm24_max_rows; larger M goes to the dense fallback; all
 // match the product.
 TEST(Nm24MatMul, DynamicBatchGemmRunsTwoFourAndFallsBackToDense) {
+  if (no_nm24_descriptor()) return;
   std::mt19937 rng(28);
   const int64_t n = 50, k = 77;
   const std::vector<float> wt = random_2_4(n, k, rng, 2);
@@ -295,7 +304,8 @@ TEST(Nm24MatMul, DynamicBatchGemmRunsTwoFourAndFallsBackToDense) {
   for (const KernelChoice& kc : (*s)->kernel_choices())
     chose = chose || kc.kernel_name.find("_2_4__") != std::string::npos;
   EXPECT_TRUE(chose) << "a dynamic-batch Gemm on a 2:4 weight should compile to the 2:4 kernel";
-  for (int64_t m : {int64_t{1}, kNm24MaxRows, kNm24MaxRows + 1, 2 * kNm24MaxRows + 3}) {
+  const int64_t max_rows = nm24_max_rows(host_isa());
+  for (int64_t m : {int64_t{1}, max_rows, max_rows + 1, 2 * max_rows + 3}) {
     SCOPED_TRACE("M " + std::to_string(m));
     const Tensor x = testing::random_f32({m, k}, rng);
     const std::vector<NamedTensor> feeds = {{"a", x}};
@@ -329,19 +339,27 @@ std::string chosen(const char* op, const std::vector<Attribute>& attrs, Shape x,
 }
 
 TEST(Nm24Choice, TwoFourAtSmallMDenseOtherwiseCsrWhenSparser) {
+  if (no_nm24_descriptor()) return;
   const Isa isa = host_isa();
-  const std::string tag = isa >= Isa::kAvx512 ? "avx512" : isa >= Isa::kAvx2 ? "avx2" : "portable";
+  const std::string tag = isa >= Isa::kAvx512 ? "avx512" : "avx2";
   std::mt19937 rng(29);
   const int64_t n = 64, k = 1568;  // the Fashion-MNIST CNN's fc
   std::vector<float> wt = random_2_4(n, k, rng, 2);
   const std::vector<Attribute> tb = {attr_int("transB", 1)};
-  EXPECT_EQ(chosen("Gemm", tb, {1, k}, as_b(wt, n, k, true), isa), "gemm_f32_2_4__" + tag);
-  EXPECT_EQ(chosen("Gemm", tb, {kNm24MaxRows, k}, as_b(wt, n, k, true), isa), "gemm_f32_2_4__" + tag);
-  EXPECT_EQ(chosen("Gemm", tb, {kNm24MaxRows + 1, k}, as_b(wt, n, k, true), isa), "gemm_f32__" + tag)
-      << "above the break-even M the dense GEMM stays";
-  EXPECT_EQ(chosen("MatMul", {}, {1, 1, k}, as_b(wt, n, k, false), isa), "matmul_f32_2_4__" + tag);
-  EXPECT_EQ(chosen("MatMul", {}, {3, 11, k}, as_b(wt, n, k, false), isa), "matmul_f32__" + tag);  // M = 33
-  EXPECT_EQ(chosen("MatMul", {}, {1, k}, as_b(wt, n, k, false), Isa::kScalar), "matmul_f32_2_4__portable");
+  // At each ISA's break-even and one row above it.
+  for (Isa at : {Isa::kAvx2, isa}) {
+    const std::string t = at >= Isa::kAvx512 ? "avx512" : "avx2";
+    const int64_t max_rows = nm24_max_rows(at);
+    SCOPED_TRACE(t + " break-even M " + std::to_string(max_rows));
+    EXPECT_EQ(chosen("Gemm", tb, {1, k}, as_b(wt, n, k, true), at), "gemm_f32_2_4__" + t);
+    EXPECT_EQ(chosen("Gemm", tb, {max_rows, k}, as_b(wt, n, k, true), at), "gemm_f32_2_4__" + t);
+    EXPECT_EQ(chosen("Gemm", tb, {max_rows + 1, k}, as_b(wt, n, k, true), at), "gemm_f32__" + t)
+        << "above the break-even M the dense GEMM stays";
+    EXPECT_EQ(chosen("MatMul", {}, {1, 1, k}, as_b(wt, n, k, false), at), "matmul_f32_2_4__" + t);
+    EXPECT_EQ(chosen("MatMul", {}, {1, max_rows + 1, k}, as_b(wt, n, k, false), at), "matmul_f32__" + t);
+  }
+  // The portable 2:4 kernel never won: no descriptor, the dense GEMM stays.
+  EXPECT_EQ(chosen("MatMul", {}, {1, k}, as_b(wt, n, k, false), Isa::kScalar), "matmul_f32__portable");
   // One group with 3 nonzeros: not 2:4, so dense (50% zeros is far below CSR's 90%).
   for (int64_t i = 400; i < 404; ++i) {
     if (wt[static_cast<size_t>(9 * k + i)] == 0.f) {
