@@ -14,6 +14,7 @@ void register_cpu_conv_depthwise_kernels(KernelRegistry& r);  // conv/conv_depth
 void register_cpu_conv_winograd_kernels(KernelRegistry& r);   // conv/conv_winograd.cc
 void register_cpu_conv_sparse_kernels(KernelRegistry& r);     // conv/conv_sparse.cc
 void register_cpu_sparse_matmul_kernels(KernelRegistry& r);   // sparse/sparse_matmul.cc
+void register_cpu_nm24_matmul_kernels(KernelRegistry& r);     // sparse/nm24_matmul.cc
 void register_cpu_conv_transpose_kernels(KernelRegistry& r);  // conv/conv_transpose.cc
 void register_cpu_pool_kernels(KernelRegistry& r);            // pool/pool.cc
 void register_cpu_batchnorm_kernels(KernelRegistry& r);       // batchnorm/batchnorm.cc
@@ -34,6 +35,7 @@ void register_cpu_nn_kernels(KernelRegistry& r) {
   register_cpu_conv_winograd_kernels(r);
   register_cpu_conv_sparse_kernels(r);
   register_cpu_sparse_matmul_kernels(r);
+  register_cpu_nm24_matmul_kernels(r);
   register_cpu_conv_transpose_kernels(r);
   register_cpu_pool_kernels(r);
   register_cpu_batchnorm_kernels(r);

@@ -17,6 +17,7 @@
 #include <cmath>
 
 #include "cli/cli_common.h"
+#include "kernels/cpu/sparse/sparse_matrix.h"
 
 namespace fastserve::cli {
 namespace {
@@ -84,11 +85,11 @@ void append_profile(std::string& out, const ProfileReport& p, int top) {
     out += fmt::format("  ({} of {} nodes shown; --top N shows more)\n", shown, p.nodes.size());
   }
   // Which layers run on the sparse kernels (a pruned weight above the
-  // break-even, kernels/cpu/sparse/sparse_matrix.h), and their time.
+  // break-even, or 2:4 at small batch: kernels/cpu/sparse/), and their time.
   int64_t sparse_nodes = 0;
   double sparse_ms = 0, sparse_pct = 0;
   for (const ProfileRow& row : p.nodes) {
-    if (row.kernel.find("_sparse__") == std::string::npos) continue;
+    if (!is_sparse_kernel_name(row.kernel)) continue;
     ++sparse_nodes;
     sparse_ms += row.ms;
     sparse_pct += row.percent;

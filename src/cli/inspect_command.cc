@@ -101,7 +101,7 @@ ActivationMemory probe_activation_memory(const std::shared_ptr<const Model>& mod
   // (nothing compiled) give the weights each sparse node reads.
   std::shared_ptr<Model> passed;
   for (const KernelChoice& k : (*s)->kernel_choices()) {
-    if (k.kernel_name.find("_sparse__") == std::string::npos) continue;
+    if (!is_sparse_kernel_name(k.kernel_name)) continue;
     if (passed == nullptr) {
       auto o = optimize(*model, opts);
       passed = o.ok() ? o->first : std::make_shared<Model>();

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "fastserve/tensor.h"
@@ -50,5 +51,12 @@ double zero_fraction(const Tensor& t);
 // dense kernels stay.
 inline constexpr double kSparseConvMinSparsity = 0.85;
 inline constexpr double kSparseGemmMinSparsity = 0.9;
+
+// True for the name of a kernel that runs a pruned weight in a compressed
+// form: CSR (`*_sparse__*`) or 2:4 (`*_2_4__*`, nm24_matrix.h). What
+// `fastserve inspect` and `bench --profile` count as sparse layers.
+inline bool is_sparse_kernel_name(std::string_view name) {
+  return name.find("_sparse__") != std::string_view::npos || name.find("_2_4__") != std::string_view::npos;
+}
 
 }  // namespace fastserve
