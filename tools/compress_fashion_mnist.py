@@ -3,14 +3,22 @@
 
     .venv/bin/python tools/compress_fashion_mnist.py [--out build/compress] [--skip-quantize]
 
-(a) Pruning of the FP32 CNN (models/fashion_mnist_cnn.onnx's weights, no retraining), unstructured
-    by weight magnitude (global ranking over the Conv/Gemm weights by default; biases and BN
-    stay), to each --sparsities value:
+(a) Pruning of the FP32 CNN (models/fashion_mnist_cnn.onnx's weights, no retraining) by each
+    --methods to each --sparsities value:
+    - magnitude-global / magnitude-layer: unstructured by weight magnitude, ranked over all the
+      Conv/Gemm weights together or within each layer (biases and BN stay);
+    - channel: whole output channels of the layers `fastserve prune --method channel` prunes
+      (conv1, conv2, fc1), the same fraction of each, ranked by BN-scaled L1 norm
+      (tools/cnn_channel_pruning.py); the masked channels are exported as zero filters and biases
+      and the file is made physically smaller by `fastserve prune --method channel` (checked to
+      remove exactly the zeroed channels, then against ONNX Runtime by tools/check_pruned.py);
+    each with three schedules:
     - one-shot: prune once, no training; and one-shot followed by --prune-epochs of fine-tuning
       with the mask fixed (the same training budget as gradual);
     - gradual (Zhu & Gupta 2017, "To prune, or not to prune"): over the first --prune-end of the
-      fine-tuning steps the target sparsity follows s_t = s_f + (s_i - s_f)(1 - t/T)^3 (s_i = 0),
-      the mask recomputed every --prune-every steps; the rest fine-tunes with the final mask.
+      fine-tuning steps the target sparsity (for channels: the fraction masked per layer) follows
+      s_t = s_f + (s_i - s_f)(1 - t/T)^3 (s_i = 0), the mask recomputed every --prune-every steps;
+      the rest fine-tunes with the final mask.
 (b) Knowledge distillation (Hinton et al. 2015) into a smaller student (--student C1,C2,HIDDEN):
     loss = alpha * T^2 * KL(softmax(t/T) || softmax(s/T)) + (1 - alpha) * CE; the same student
     trained without the teacher is reported for comparison.
@@ -24,7 +32,8 @@
 
 Every model is exported to ONNX in --out (BN folded, the FP32 model's metadata_props) and measured
 by `fastserve eval --json` (10k test set) and `fastserve bench --json` (batch 1, p50). The
-markdown table goes to stdout and OUT/results.md, the numbers to OUT/results.json.
+markdown tables (accuracy against sparsity for (a), the models of (b) and (c)) go to stdout and
+OUT/results.md, the numbers to OUT/results.json.
 Sizes: the ONNX file's bytes; ONNX stores a pruned tensor dense, so the table also gives the gzip -9
 size of the file (where pruning's zeros show) and the nonzero parameter count.
 """
@@ -39,11 +48,14 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cnn_channel_pruning as cp  # noqa: E402
 import fashion_cnn as fc  # noqa: E402
 import qat_fashion_mnist as qat  # noqa: E402
 from fastserve_cli import FastServe, FastServeError, default_binary  # noqa: E402
 
 QUANTIZERS = ("fastserve", "qat", "weight-only")
+METHODS = {"magnitude-global": "magnitude, global", "magnitude-layer": "magnitude, per layer",
+           "channel": "channel"}
 
 
 # --- pruning -------------------------------------------------------------------------------------
@@ -148,11 +160,12 @@ class Results:
         self.args, self.data, self.fs, self.rows = args, data, fs, []
         self.base = None
 
-    def add(self, label, path, step, pytorch_acc=None, sparsity=None):
+    def add(self, label, path, step, pytorch_acc=None, sparsity=None, tags=None):
+        """tags: more fields of the row (method, schedule, sparsity of the rows of (a))."""
         st = fc.model_stats(path)
         ort_acc = fc.ort_accuracy(path, self.data)[0]
         row = {"model": label, "step": step, "file": fc.shown(path), **st, "weight_sparsity": sparsity, "accuracy_pytorch": pytorch_acc,
-               "accuracy_ort": ort_acc, "accuracy": None, "p50_ms": None}
+               "accuracy_ort": ort_acc, "accuracy": None, "p50_ms": None, **(tags or {})}
         if self.fs is not None:  # latency waits for remeasure(), so every row is timed together
             row["accuracy"] = self.fs.eval_accuracy(path)
         if self.base is None:
@@ -181,6 +194,7 @@ class Results:
             fc.log(self.args.quiet, f"  {r['model']}: p50 {r['p50_ms']:.4f} ms")
 
     def table(self):
+        """The models of (b) and (c), after the FP32 CNN (the rows of (a) are sparsity_table's)."""
         b = self.base
         acc_key = "accuracy" if self.fs is not None else "accuracy_ort"
         lines = [
@@ -189,12 +203,35 @@ class Results:
             f"p50 ms (fastserve, batch 1, {self.args.bench_threads} thr) |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in self.rows:
+            if "method" in r:
+                continue
             d = (r[acc_key] - b[acc_key]) * 100
             lines.append(
                 f"| {r['model']} | {r['params']:,} | {r['nonzero']:,} | {r['bytes']:,} | "
                 f"{r['gzip_bytes']:,} | {b['bytes'] / r['bytes']:.1f} | "
                 f"{b['gzip_bytes'] / r['gzip_bytes']:.1f} | {r[acc_key] * 100:.2f}% | {d:+.2f} | "
                 f"{fmt(r['p50_ms'], '.4f')} |")
+        return "\n".join(lines)
+
+    def sparsity_table(self):
+        """(a)'s rows: method x schedule x sparsity against the FP32 CNN."""
+        b = self.base
+        acc_key = "accuracy" if self.fs is not None else "accuracy_ort"
+        lines = [
+            f"| method | schedule | sparsity | weights zero / channels kept | initializers | "
+            f"accuracy ({'fastserve' if self.fs else 'ORT'}) | vs FP32 (points) | "
+            f"p50 ms (batch 1, {self.args.bench_threads} thr) |",
+            "|---|---|---:|---|---:|---:|---:|---:|",
+            f"| FP32 CNN | - | 0 | 0.0% | {b['init_bytes'] / 1024:.0f} KiB | {b[acc_key] * 100:.2f}% | "
+            f"+0.00 | {fmt(b['p50_ms'], '.4f')} |"]
+        for r in self.rows:
+            if "method" not in r:
+                continue
+            d = (r[acc_key] - b[acc_key]) * 100
+            shape = r["channels"] if "channels" in r else f"{r['weight_sparsity'] * 100:.1f}%"
+            lines.append(f"| {METHODS[r['method']]} | {r['schedule']} | {r['sparsity']:g} | {shape} | "
+                         f"{r['init_bytes'] / 1024:.0f} KiB | {r[acc_key] * 100:.2f}% | {d:+.2f} | "
+                         f"{fmt(r['p50_ms'], '.4f')} |")
         return "\n".join(lines)
 
     def verdict(self, row):
@@ -210,6 +247,28 @@ class Results:
                 f"{fmt(b['p50_ms'], '.4f')} ms ({'faster' if faster else 'not faster' if faster is False else 'not timed'})"), ok
 
 
+def check_pruned(fs, files, out_dir, failures):
+    """tools/check_pruned.py (fastserve against ONNX Runtime) on the channel-pruned files; returns
+    the summary line and appends to failures when a run is off by more than 1e-4 (relative)."""
+    import subprocess
+
+    report = os.path.join(out_dir, "check_pruned.json")
+    p = subprocess.run([sys.executable, os.path.join(fc.ROOT, "tools", "check_pruned.py"), "--fastserve-bin",
+                        fs.binary, "--batches", "1,3,70", "--json", report] + files, capture_output=True, text=True)
+    if p.returncode != 0:
+        failures.append("check_pruned: " + (p.stderr or p.stdout).strip().splitlines()[-1])
+    runs = []
+    if os.path.exists(report):
+        with open(report) as f:
+            runs = json.load(f)
+    worst = max(runs, key=lambda r: r["max_rel"]) if runs else None
+    return (f"tools/check_pruned.py on the {len(files)} channel-pruned files (fastserve against ONNX Runtime, "
+            f"batches 1, 3, 70): {len(runs)} runs, max rel error "
+            f"{fmt(worst and worst['max_rel'], '.2g')} (target <= 1e-4)"
+            f"{' (' + os.path.basename(worst['model']) + ', batch ' + str(worst['batch']) + ')' if worst else ''}"
+            f"{'' if p.returncode == 0 else ': FAILED'}")
+
+
 def fmt(v, spec):
     return "-" if v is None else format(v, spec)
 
@@ -220,8 +279,10 @@ def parse_args(argv):
     ap.add_argument("--out", default=os.path.join(fc.ROOT, "build", "compress"),
                     help="output directory (default: build/compress; never models/)")
     ap.add_argument("--sparsities", default="0.5,0.7,0.9", help="pruning targets for (a) (default %(default)s)")
+    ap.add_argument("--methods", default=",".join(METHODS),
+                    help=f"comma list of {', '.join(METHODS)} for (a) (default all)")
     ap.add_argument("--scope", choices=("global", "layer"), default="global",
-                    help="magnitude ranking over all weights or per layer (default global)")
+                    help="(c)'s magnitude ranking, over all weights or per layer (default global)")
     ap.add_argument("--prune-epochs", type=int, default=3, help="fine-tuning epochs per pruned model (default 3)")
     ap.add_argument("--prune-lr", type=float, default=1e-3, help="fine-tuning peak LR (default 1e-3)")
     ap.add_argument("--prune-end", type=float, default=0.67,
@@ -261,6 +322,10 @@ def parse_args(argv):
         ap.error("--student takes three positive widths C1,C2,HIDDEN")
     if not all(0.0 <= s < 1.0 for s in args.sparsities + [args.student_sparsity]):
         ap.error("sparsities must be in [0, 1)")
+    args.methods = [m for m in args.methods.split(",") if m]
+    if set(args.methods) - set(METHODS):
+        ap.error(f"unknown --methods {','.join(sorted(set(args.methods) - set(METHODS)))} "
+                 f"(choose from {', '.join(METHODS)})")
     args.quantizer = [q for q in args.quantizer.split(",") if q]
     bad = [q for q in args.quantizer if q not in QUANTIZERS]
     if bad:
@@ -316,33 +381,76 @@ def main(argv=None):
         return fc.train(model, data, epochs, lr, quiet=args.quiet, after_step=hook, loss_fn=loss_fn,
                         max_steps=steps, seed=args.seed, tag=tag)
 
+    failures, pruned_files = [], []  # pruned_files: physically channel-pruned, for check_pruned.py
+
+    def add_pruned(m, method, schedule, s, name, train_s, channel_masks=None):
+        """Exports m (a row of (a)); a channel-pruned model is exported masked and then made
+        physically smaller by `fastserve prune --method channel`, and that file is the row."""
+        acc = fc.evaluate(m, data.x_test, data.y_test)
+        label = f"CNN {s:g} {METHODS[method]}, {schedule}"
+        tags = {"method": method, "schedule": schedule, "sparsity": s, "train_s": round(train_s, 1)}
+        what = meta + f"{METHODS[method]} pruning {s:g}, {schedule}"
+        if channel_masks is None:
+            return res.add(label, fc.write_onnx(m, out(name), what, acc, quiet=True), "prune", acc,
+                           weight_sparsity(m), tags)
+        masked = fc.write_onnx(channel_masks.folded(), out(name + "_masked"), what + " (masked)", acc, quiet=True)
+        tags.update(channels=channel_masks.kept_text(), masked_file=fc.shown(masked))
+        if fs is None:  # no binary to prune with: the masked file stands in
+            return res.add(label + " (masked file)", masked, "prune", acc, None, tags)
+        path = out(name)
+        try:
+            rep = cp.physically_prune(fs, masked, path, s, channel_masks, data)
+        except (FastServeError, ValueError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            failures.append(f"channel {schedule} {s:g}: {str(e).splitlines()[0]}")
+            return res.add(label + " (masked file, pruning failed)", masked, "prune", acc, None, tags)
+        tags["max_logit_diff_vs_masked"] = rep["max_logit_diff"]
+        pruned_files.append(path)
+        fc.log(args.quiet, f"  fastserve prune: channels {channel_masks.kept_text()}, initializers "
+                           f"{rep['bytes_before']} -> {rep['bytes_after']} bytes, logits within "
+                           f"{rep['max_logit_diff']:.2g} of the masked file")
+        return res.add(label, path, "prune", acc, None, tags)
+
+    def prune_cnn(method, s):
+        """One method at one sparsity: one-shot, one-shot + fine-tuning, gradual."""
+        tag = f"{s:g}"
+        prefix = {"magnitude-global": "cnn", "magnitude-layer": "cnn_layer", "channel": "cnn_channel"}[method]
+        scope = "layer" if method == "magnitude-layer" else "global"
+        say(f"(a) {METHODS[method]} pruning to {tag}")
+        ft = f"one-shot + {args.prune_epochs} ep fine-tuning"
+        gradual = f"gradual, {args.prune_epochs} ep"
+        m = fc.load_fp32_cnn(args.model)
+        if method == "channel":
+            hook = cp.ChannelMasks(m).rank(s)
+            add_pruned(m, method, "one-shot, no fine-tuning", s, f"{prefix}_oneshot_{tag}", 0.0, hook)
+        else:
+            masks = magnitude_masks(m, s, scope)
+            apply_masks(m, masks)
+            hook = FixedMask(m, masks)
+            add_pruned(m, method, "one-shot, no fine-tuning", s, f"{prefix}_oneshot_{tag}", 0.0)
+        t0 = time.time()
+        finetune(m, hook, args.prune_epochs, args.prune_lr, f"{method} one-shot {tag} fine-tune")
+        add_pruned(m, method, ft, s, f"{prefix}_oneshot_ft_{tag}", time.time() - t0,
+                   hook if method == "channel" else None)
+        m = fc.load_fp32_cnn(args.model)
+        if method == "channel":
+            channel_masks = cp.ChannelMasks(m)
+            pruner = cp.GradualChannelPruner(channel_masks, s, polynomial_sparsity, args.prune_end,
+                                             args.prune_every)
+        else:
+            channel_masks = None
+            pruner = GradualPruner(m, s, scope, args.prune_end, args.prune_every)
+        t0 = time.time()
+        finetune(m, pruner, args.prune_epochs, args.prune_lr, f"{method} gradual {tag}")
+        pruner.finish()
+        add_pruned(m, method, gradual, s, f"{prefix}_gradual_{tag}", time.time() - t0, channel_masks)
+
     # (a) pruning the FP32 CNN
     if "prune" not in args.skip:
-        for s in args.sparsities:
-            tag = f"{s:g}"
-            say(f"(a) magnitude pruning to {tag} ({args.scope})")
-            m = fc.load_fp32_cnn(args.model)
-            masks = magnitude_masks(m, s, args.scope)
-            apply_masks(m, masks)
-            acc = fc.evaluate(m, data.x_test, data.y_test)
-            res.add(f"CNN one-shot {tag}, no fine-tuning", fc.write_onnx(
-                m, out(f"cnn_oneshot_{tag}"), meta + f"one-shot magnitude pruning {tag}", acc, quiet=True),
-                "prune", acc, weight_sparsity(m))
-            finetune(m, FixedMask(m, masks), args.prune_epochs, args.prune_lr, f"one-shot {tag} fine-tune")
-            acc = fc.evaluate(m, data.x_test, data.y_test)
-            res.add(f"CNN one-shot {tag} + {args.prune_epochs} ep fine-tuning", fc.write_onnx(
-                m, out(f"cnn_oneshot_ft_{tag}"), meta + f"one-shot magnitude pruning {tag}, fine-tuned",
-                acc, quiet=True), "prune", acc, weight_sparsity(m))
-            m = fc.load_fp32_cnn(args.model)
-            pruner = GradualPruner(m, s, args.scope, args.prune_end, args.prune_every)
-            finetune(m, pruner, args.prune_epochs, args.prune_lr, f"gradual {tag}")
-            pruner.finish()
-            acc = fc.evaluate(m, data.x_test, data.y_test)
-            res.add(f"CNN gradual {tag} ({args.prune_epochs} ep)", fc.write_onnx(
-                m, out(f"cnn_gradual_{tag}"), meta + f"gradual magnitude pruning {tag}", acc, quiet=True),
-                "prune", acc, weight_sparsity(m))
+        for method in args.methods:
+            for s in args.sparsities:
+                prune_cnn(method, s)
 
-    failures = []
     if "distill" not in args.skip:
         # (b) distillation
         c1, c2, hidden = args.student
@@ -405,8 +513,12 @@ def main(argv=None):
                 res.add(label, path, "quantize", None, weight_sparsity(plain))
 
     res.remeasure()
-    table = res.table()
-    lines = [table, ""]
+    lines = []
+    if any("method" in r for r in res.rows):
+        lines += ["Accuracy against sparsity (10k test set):", "", res.sparsity_table(), ""]
+        if pruned_files:
+            lines += [check_pruned(fs, pruned_files, args.out, failures), ""]
+    lines += [res.table(), ""]
     if args.smoke:
         lines.append("(--smoke: 50 steps per training, so these accuracies mean nothing)")
     # The target (>= 10x smaller, <= 2 points, faster) for each model out of the pipeline.

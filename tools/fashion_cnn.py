@@ -336,7 +336,8 @@ def model_stats(path):
 
     params: elements of every initializer except the scales and zero points of
     Quantize/DequantizeLinear (inputs 1 and 2); nonzero: how many of those elements are != 0;
-    bytes: the file's size; gzip_bytes: gzip -9 of the file (what pruning's zeros buy on disk,
+    init_bytes: the bytes of all initializers (what `fastserve prune` reports); bytes: the file's
+    size; gzip_bytes: gzip -9 of the file (what pruning's zeros buy on disk,
     since ONNX stores the pruned tensors dense)."""
     import onnx
     from onnx import numpy_helper
@@ -346,14 +347,15 @@ def model_stats(path):
     for n in m.graph.node:
         if n.op_type in ("QuantizeLinear", "DequantizeLinear"):
             qparams.update(n.input[1:3])
-    params = nonzero = 0
+    params = nonzero = init_bytes = 0
     for t in m.graph.initializer:
+        a = numpy_helper.to_array(t)
+        init_bytes += a.nbytes
         if t.name in qparams:
             continue
-        a = numpy_helper.to_array(t)
         params += a.size
         nonzero += int(np.count_nonzero(a))
     with open(path, "rb") as f:
         raw = f.read()
-    return {"params": params, "nonzero": nonzero, "bytes": len(raw),
+    return {"params": params, "nonzero": nonzero, "bytes": len(raw), "init_bytes": init_bytes,
             "gzip_bytes": len(gzip.compress(raw, compresslevel=9, mtime=0))}
