@@ -91,9 +91,11 @@ QAT_ARGS ?=
 qat: build
 	tools/setup_venv.sh && .venv/bin/python tools/qat_fashion_mnist.py --fastserve-bin $(BUILD)/fastserve $(QAT_ARGS)
 
-# Pruning (one-shot and gradual), distillation, and distill -> prune -> INT8 of the Fashion-MNIST
-# CNN into build/compress/, each model measured by `fastserve eval` and `bench`; prints the table
-# (~15 min on 2 cores; not part of test). e.g. COMPRESS_ARGS="--quantizer fastserve,qat,weight-only"
+# Pruning (magnitude global / per layer and channel; one-shot, fine-tuned and gradual),
+# distillation, and distill -> prune -> INT8 of the Fashion-MNIST CNN into build/compress/, each
+# model measured by `fastserve eval` and `bench`, the channel-pruned files checked against ORT;
+# prints the tables (~45 min on 2 cores; not part of test; --smoke ~5 min).
+# e.g. COMPRESS_ARGS="--quantizer fastserve,qat,weight-only"
 COMPRESS_ARGS ?=
 compress: build
 	tools/setup_venv.sh && .venv/bin/python tools/compress_fashion_mnist.py --fastserve-bin $(BUILD)/fastserve $(COMPRESS_ARGS)
