@@ -94,7 +94,7 @@ qat: build
 # Pruning (magnitude global / per layer and channel; one-shot, fine-tuned and gradual),
 # distillation, and distill -> prune -> INT8 of the Fashion-MNIST CNN into build/compress/, each
 # model measured by `fastserve eval` and `bench`, the channel-pruned files checked against ORT;
-# prints the tables (~45 min on 2 cores; not part of test; --smoke ~5 min).
+# prints the tables (~40 min on 2 cores; not part of test; --smoke ~3 min).
 # e.g. COMPRESS_ARGS="--quantizer fastserve,qat,weight-only"
 COMPRESS_ARGS ?=
 compress: build

@@ -34,8 +34,9 @@ Every model is exported to ONNX in --out (BN folded, the FP32 model's metadata_p
 by `fastserve eval --json` (10k test set) and `fastserve bench --json` (batch 1, p50). The
 markdown tables (accuracy against sparsity for (a), the models of (b) and (c)) go to stdout and
 OUT/results.md, the numbers to OUT/results.json.
-Sizes: the ONNX file's bytes; ONNX stores a pruned tensor dense, so the table also gives the gzip -9
-size of the file (where pruning's zeros show) and the nonzero parameter count.
+Sizes: the ONNX file's bytes; ONNX stores a magnitude-pruned tensor dense, so the table also gives
+the gzip -9 size of the file (where pruning's zeros show) and the nonzero parameter count; a
+channel-pruned file is smaller (its initializers' bytes are in the sparsity table).
 """
 import argparse
 import json
@@ -253,6 +254,8 @@ def check_pruned(fs, files, out_dir, failures):
     import subprocess
 
     report = os.path.join(out_dir, "check_pruned.json")
+    if os.path.exists(report):  # an earlier run's must not stand in for this one's
+        os.remove(report)
     p = subprocess.run([sys.executable, os.path.join(fc.ROOT, "tools", "check_pruned.py"), "--fastserve-bin",
                         fs.binary, "--batches", "1,3,70", "--json", report] + files, capture_output=True, text=True)
     if p.returncode != 0:
