@@ -185,6 +185,9 @@ TEST(SparseConv, MatchesTheReferenceOnRandomShapesAndSparsities) {
        {attr_ints("dilations", {2, 3})}},
       {"1x1 padded (shifted)", {1, 5, 6, 6}, {9, 5, 1, 1}, {pad1}},
       {"5x5 pad 2, 56 wide (several blocks per row)", {1, 3, 9, 56}, {8, 3, 5, 5}, {attr_ints("pads", {2, 2, 2, 2})}},
+      // W cut into K chunks of whole channels (kChunkFloats): 3 for each.
+      {"3x3 pad 1, 150 channels (K chunks)", {1, 150, 6, 6}, {12, 150, 3, 3}, {pad1}},
+      {"1x1 direct, 200 channels (K chunks)", {1, 200, 5, 5}, {10, 200, 1, 1}, {}},
   };
   for (const ConvCase& c : cases) {
     for (double sparsity : {0.5, 0.9, 0.99}) {
