@@ -39,16 +39,17 @@ double zero_fraction(const Tensor& t);
 
 // Break-even weight sparsity at and above which the sparse kernels run,
 // measured with bench/kernels/sparse_bench.cc (AVX-512 host, batch 1,
-// 1 thread, median of 7; docs/pruning.md has the table), sparse time /
-// dense time of the kernel the registry picks otherwise:
+// 1 thread, median of 7, with the conv's K chunks; docs/pruning.md has the
+// table), dense time / sparse time of the kernel the registry picks
+// otherwise:
 //   conv 3x3 stride 1 (Winograd dense), 64 ch at 56x56 .. 256 at 14x14:
-//     80%: 0.81-0.97x   90%: 1.49-1.69x;  512 at 7x7 (im2col dense): 1.22x at 80%
-//   conv 3x3 stride 2, 64 -> 128 at 56x56 (im2col dense): 1.06x at 60%
-//   Gemm 1568 -> 64 (the CNN's), batch 1: 0.57x at 80%, 1.08x at 90%;
-//   Gemm 512 -> 1000 (ResNet-18's fc): 1.13x at 80%
+//     80%: 0.93-1.21x   90%: 1.60-2.11x;  512 at 7x7 (im2col dense): 1.72x at 80%
+//   conv 3x3 stride 2, 64 -> 128 at 56x56 (im2col dense): 1.07x at 60%
+//   Gemm 1568 -> 64 (the CNN's), batch 1: 0.58x at 80%, 1.11x at 90%;
+//   Gemm 512 -> 1000 (ResNet-18's fc): 1.34x at 80%
 // Winograd does 2.25-4x fewer multiplies than direct convolution, which is
-// why the 3x3 stride-1 layers need more than 80% zeros. Below these the
-// dense kernels stay.
+// why the 3x3 stride-1 layers need more than 80% zeros (the 64-channel one
+// is still 0.93x there). Below these the dense kernels stay.
 inline constexpr double kSparseConvMinSparsity = 0.85;
 inline constexpr double kSparseGemmMinSparsity = 0.9;
 
