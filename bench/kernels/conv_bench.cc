@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/kernels/kernel_bench_util.h"
 #include "core/cpu_features.h"
 #include "core/thread_pool.h"
 #include "graph/op_schema.h"
@@ -67,20 +68,13 @@ const std::vector<ConvLayer>& pointwise_layers() {
 }
 const std::vector<ConvLayer>& depthwise_layers() {
   static const std::vector<ConvLayer> l = {
-      {"mv2_dw_32_112", 32, 32, 112, 112, 3, 1, 1, 32},     {"mv2_dw_32_112_s2", 32, 32, 112, 112, 3, 2, 1, 32},
-      {"mv2_dw_144_56", 144, 144, 56, 56, 3, 1, 1, 144},    {"mv2_dw_144_56_s2", 144, 144, 56, 56, 3, 2, 1, 144},
-      {"mv2_dw_192_28", 192, 192, 28, 28, 3, 1, 1, 192},    {"mv2_dw_192_28_s2", 192, 192, 28, 28, 3, 2, 1, 192},
-      {"mv2_dw_576_14", 576, 576, 14, 14, 3, 1, 1, 576},    {"mv2_dw_576_14_s2", 576, 576, 14, 14, 3, 2, 1, 576},
+      {"mv2_dw_32_112", 32, 32, 112, 112, 3, 1, 1, 32},  {"mv2_dw_32_112_s2", 32, 32, 112, 112, 3, 2, 1, 32},
+      {"mv2_dw_144_56", 144, 144, 56, 56, 3, 1, 1, 144}, {"mv2_dw_144_56_s2", 144, 144, 56, 56, 3, 2, 1, 144},
+      {"mv2_dw_192_28", 192, 192, 28, 28, 3, 1, 1, 192}, {"mv2_dw_192_28_s2", 192, 192, 28, 28, 3, 2, 1, 192},
+      {"mv2_dw_576_14", 576, 576, 14, 14, 3, 1, 1, 576}, {"mv2_dw_576_14_s2", 576, 576, 14, 14, 3, 2, 1, 576},
       {"mv2_dw_960_7", 960, 960, 7, 7, 3, 1, 1, 960},
   };
   return l;
-}
-
-const KernelDesc* find_kernel(std::string_view name) {
-  for (const KernelDesc& d : KernelRegistry::global().all()) {
-    if (name == d.name) return &d;
-  }
-  return nullptr;
 }
 
 Attribute ints_attr(const char* name, std::vector<int64_t> v) {
@@ -116,7 +110,8 @@ void bm_conv(benchmark::State& state, const KernelDesc* desc, ConvLayer l, int t
                                       random_tensor({l.m, l.c / l.group, l.k, l.k}, rng),
                                       random_tensor({l.m}, rng)};
   const std::vector<Attribute> attrs = {ints_attr("pads", {l.pad, l.pad, l.pad, l.pad}),
-                                        ints_attr("strides", {l.stride, l.stride}), int_attr("group", l.group)};
+                                        ints_attr("strides", {l.stride, l.stride}),
+                                        int_attr("group", l.group)};
   std::vector<TensorInfo> ins;
   for (const Tensor& t : inputs) ins.push_back(TensorInfo::of(t));
   std::vector<TensorInfo> outs(1);
@@ -126,25 +121,8 @@ void bm_conv(benchmark::State& state, const KernelDesc* desc, ConvLayer l, int t
     state.SkipWithError(st.to_string().c_str());
     return;
   }
-  PrepareContext pctx;
-  pctx.isa = host_isa();
-  pctx.num_threads = threads;
-  if (Status st = desc->prepare(view, pctx); !st.ok()) {
-    state.SkipWithError(st.to_string().c_str());
-    return;
-  }
   Tensor y = Tensor::empty(DType::kF32, outs[0].shape);
-  const std::vector<const Tensor*> in_ptrs = {&inputs[0], &inputs[1], &inputs[2]};
-  Tensor* out_ptr = &y;
-  ThreadPool pool(threads);
-  const KernelContext ctx{view, in_ptrs, std::span<Tensor* const>(&out_ptr, 1), pctx.state.get(), &pool};
-  for (auto _ : state) {
-    if (Status st = desc->run(ctx); !st.ok()) {
-      state.SkipWithError(st.to_string().c_str());
-      return;
-    }
-    benchmark::DoNotOptimize(y.data<float>());
-  }
+  if (!bench::time_kernel(state, *desc, view, {&inputs[0], &inputs[1], &inputs[2]}, y, threads)) return;
   const double flops = 2.0 * static_cast<double>(y.numel()) * (l.c / l.group) * l.k * l.k;
   state.counters["GFLOP/s"] =
       benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
@@ -163,7 +141,8 @@ const std::vector<ConvLayer>& crossover_layers() {
     }
     size_t i = 0;
     for (int64_t c : {4, 8, 16, 32, 64}) {
-      for (int64_t hw : {4, 7, 8, 10, 12, 13, 14, 16, 20, 28, 56}) out.push_back({labels[i++].c_str(), c, c, hw, hw, 3, 1, 1, 1});
+      for (int64_t hw : {4, 7, 8, 10, 12, 13, 14, 16, 20, 28, 56})
+        out.push_back({labels[i++].c_str(), c, c, hw, hw, 3, 1, 1, 1});
     }
     return out;
   }();
@@ -173,11 +152,14 @@ const std::vector<ConvLayer>& crossover_layers() {
 void add(const std::string& algo, const ConvLayer& l, std::vector<int> thread_counts = {1, 2}) {
   for (const char* isa : {"avx512", "avx2"}) {
     const std::string name = "conv_f32_" + algo + "__" + isa;
-    const KernelDesc* desc = find_kernel(name);
+    const KernelDesc* desc = bench::find_kernel(name);
     if (desc == nullptr || desc->required_isa > host_isa()) continue;  // only what the host runs
     for (int threads : thread_counts) {
-      const std::string bm = "conv/" + algo + "/" + l.label + "/" + isa + "/threads:" + std::to_string(threads);
-      benchmark::RegisterBenchmark(bm.c_str(), bm_conv, desc, l, threads)->Unit(benchmark::kMillisecond)->UseRealTime();
+      const std::string bm =
+          "conv/" + algo + "/" + l.label + "/" + isa + "/threads:" + std::to_string(threads);
+      benchmark::RegisterBenchmark(bm.c_str(), bm_conv, desc, l, threads)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
     }
     break;  // the best ISA the host has
   }

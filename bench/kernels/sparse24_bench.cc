@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/kernels/kernel_bench_util.h"
 #include "core/cpu_features.h"
 #include "core/thread_pool.h"
 #include "graph/op_schema.h"
@@ -104,34 +105,15 @@ void bm_fc(benchmark::State& state, Fc fc, std::string kind, int64_t m, int thre
     desc = *k;
   } else {
     const std::string name = (kind == "2_4" ? "gemm_f32_2_4__" : "gemm_f32_sparse__") + isa_tag();
-    for (const KernelDesc& d : KernelRegistry::global().all()) {
-      if (name == d.name) desc = &d;
-    }
+    desc = bench::find_kernel(name);
   }
   if (desc == nullptr) {
     state.SkipWithError("no kernel");
     return;
   }
   state.SetLabel(desc->name);
-  PrepareContext pctx;
-  pctx.isa = host_isa();
-  pctx.num_threads = threads;
-  if (Status st = desc->prepare(view, pctx); !st.ok()) {
-    state.SkipWithError(st.to_string().c_str());
-    return;
-  }
   Tensor y = Tensor::empty(DType::kF32, outs[0].shape);
-  const std::vector<const Tensor*> in_ptrs = {&a, &w, &bias};
-  Tensor* out_ptr = &y;
-  ThreadPool pool(threads);
-  const KernelContext ctx{view, in_ptrs, std::span<Tensor* const>(&out_ptr, 1), pctx.state.get(), &pool};
-  for (auto _ : state) {
-    if (Status st = desc->run(ctx); !st.ok()) {
-      state.SkipWithError(st.to_string().c_str());
-      return;
-    }
-    benchmark::DoNotOptimize(y.data<float>());
-  }
+  if (!bench::time_kernel(state, *desc, view, {&a, &w, &bias}, y, threads)) return;
   const double weights = static_cast<double>(fc.n * fc.k);
   const double bytes = kind == "dense" ? 4 * weights : kind == "2_4" ? 9.0 / 4 * weights : 8 * 0.5 * weights;
   state.counters["GFLOP/s"] =

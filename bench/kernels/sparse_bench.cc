@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/kernels/kernel_bench_util.h"
 #include "core/cpu_features.h"
 #include "core/thread_pool.h"
 #include "graph/op_schema.h"
@@ -29,7 +30,7 @@ namespace {
 
 struct Layer {
   const char* label;
-  const char* op;  // Conv or Gemm
+  const char* op;                      // Conv or Gemm
   int64_t c, m, h, w, k, stride, pad;  // Gemm: c = K, m = N, h = batch rows
 };
 
@@ -112,36 +113,19 @@ void bm_layer(benchmark::State& state, Layer l, std::string kind, double sparsit
     }
     desc = *k;
   } else {
-    const std::string isa = host_isa() >= Isa::kAvx512 ? "avx512" : host_isa() >= Isa::kAvx2 ? "avx2" : "portable";
+    const std::string isa = host_isa() >= Isa::kAvx512 ? "avx512"
+                            : host_isa() >= Isa::kAvx2 ? "avx2"
+                                                       : "portable";
     const std::string name = std::string(conv ? "conv" : "gemm") + "_f32_sparse__" + isa;
-    for (const KernelDesc& d : KernelRegistry::global().all()) {
-      if (name == d.name) desc = &d;
-    }
+    desc = bench::find_kernel(name);
   }
   if (desc == nullptr) {
     state.SkipWithError("no kernel");
     return;
   }
   state.SetLabel(desc->name);
-  PrepareContext pctx;
-  pctx.isa = host_isa();
-  pctx.num_threads = threads;
-  if (Status st = desc->prepare(view, pctx); !st.ok()) {
-    state.SkipWithError(st.to_string().c_str());
-    return;
-  }
   Tensor y = Tensor::empty(DType::kF32, outs[0].shape);
-  const std::vector<const Tensor*> in_ptrs = {&inputs[0], &inputs[1], &inputs[2]};
-  Tensor* out_ptr = &y;
-  ThreadPool pool(threads);
-  const KernelContext ctx{view, in_ptrs, std::span<Tensor* const>(&out_ptr, 1), pctx.state.get(), &pool};
-  for (auto _ : state) {
-    if (Status st = desc->run(ctx); !st.ok()) {
-      state.SkipWithError(st.to_string().c_str());
-      return;
-    }
-    benchmark::DoNotOptimize(y.data<float>());
-  }
+  if (!bench::time_kernel(state, *desc, view, {&inputs[0], &inputs[1], &inputs[2]}, y, threads)) return;
   const double k_dim = conv ? static_cast<double>(l.c * l.k * l.k) : static_cast<double>(l.c);
   const double flops = 2.0 * static_cast<double>(y.numel()) * k_dim;
   state.counters["GFLOP/s"] =
@@ -155,7 +139,8 @@ int register_all() {
         if (std::string(kind) == "dense" && s != 0.9) continue;  // dense time does not depend on the zeros
         for (int threads : {1, 2}) {
           const std::string bm = std::string("sparse/") + l.label + "/" + kind + "/" +
-                                 std::to_string(static_cast<int>(s * 100 + 0.5)) + "/threads:" + std::to_string(threads);
+                                 std::to_string(static_cast<int>(s * 100 + 0.5)) +
+                                 "/threads:" + std::to_string(threads);
           benchmark::RegisterBenchmark(bm.c_str(), bm_layer, l, std::string(kind), s, threads)
               ->Unit(benchmark::kMillisecond)
               ->UseRealTime();

@@ -40,11 +40,11 @@
 namespace fastserve {
 namespace {
 
-constexpr int kSlotSharedB = 2;      // all panels of one image (caller thread)
-constexpr int kSlotTaskB = 3;        // one task's panel (each worker thread)
-constexpr int kSlotRowOffsets = 4;   // D's row offsets, int64 (caller thread)
-constexpr int kSlotPaddedX = 6;      // the zero-padded input of one image (caller thread)
-constexpr int kSlotBlock = 7;        // one task's output block, kShifted (each worker thread)
+constexpr int kSlotSharedB = 2;     // all panels of one image (caller thread)
+constexpr int kSlotTaskB = 3;       // one task's panel (each worker thread)
+constexpr int kSlotRowOffsets = 4;  // D's row offsets, int64 (caller thread)
+constexpr int kSlotPaddedX = 6;     // the zero-padded input of one image (caller thread)
+constexpr int kSlotBlock = 7;       // one task's output block, kShifted (each worker thread)
 
 // Below this many multiply-adds (nonzeros x output columns) one thread is
 // faster than waking the pool (the dense convs use 1 << 16 dense MACs; a
@@ -113,8 +113,8 @@ Status prepare_sparse_conv(const NodeView& node, PrepareContext& ctx, Isa isa) {
   st->uk = &spmm_ukernel_for_isa(isa);
   const Shape& ws = node.input(1).shape;
   const size_t nd = ws.rank() - 2;
-  FS_ASSIGN_OR_RETURN(st->attrs,
-                      parse_window_attrs(node, nd, std::vector<int64_t>(ws.dims().begin() + 2, ws.dims().end())));
+  FS_ASSIGN_OR_RETURN(
+      st->attrs, parse_window_attrs(node, nd, std::vector<int64_t>(ws.dims().begin() + 2, ws.dims().end())));
   if (node.attr_int("group", 1) != 1) {
     return node.error(StatusCode::kInvalidArgument, "the sparse conv runs group 1 only");
   }
@@ -129,7 +129,8 @@ Status prepare_sparse_conv(const NodeView& node, PrepareContext& ctx, Isa isa) {
   if (step >= k) {
     st->chunks.push_back(st->w);
   } else {
-    for (int64_t c0 = 0; c0 < k; c0 += step) st->chunks.push_back(column_range(st->w, c0, std::min(k, c0 + step)));
+    for (int64_t c0 = 0; c0 < k; c0 += step)
+      st->chunks.push_back(column_range(st->w, c0, std::min(k, c0 + step)));
   }
   FS_ASSIGN_OR_RETURN(st->act, parse_conv_activation(node, isa));
   ctx.packed_inputs |= 1u << 1;
@@ -161,12 +162,12 @@ struct ImageSpmm {
   const SparseConvState* st;
   const Conv2dPlan* plan;
   Feed feed;
-  Im2colInput x;           // kPanels
-  const float* d;          // kDirect: the input; kShifted: the padded input
-  const int32_t* doff;     // each nonzero's row of D, chunk after chunk
-  int64_t m, n, k;         // n: output pixels (kShifted: grid columns OH * Wp)
-  int64_t wp = 0;          // kShifted: grid width
-  const float* shared_b;   // kPanels with rows split: every panel packed up front
+  Im2colInput x;          // kPanels
+  const float* d;         // kDirect: the input; kShifted: the padded input
+  const int32_t* doff;    // each nonzero's row of D, chunk after chunk
+  int64_t m, n, k;        // n: output pixels (kShifted: grid columns OH * Wp)
+  int64_t wp = 0;         // kShifted: grid width
+  const float* shared_b;  // kPanels with rows split: every panel packed up front
   const float* bias;
   const float* z;
   float* y;
@@ -288,7 +289,8 @@ void pad_image(const Conv2dPlan& p, const float* x, int64_t hp, int64_t wp, int6
         }
         const int64_t x0 = std::min(wp, p.pad_left), x1 = std::min(wp, p.pad_left + p.w);
         std::fill(row, row + x0, 0.f);
-        std::memcpy(row + x0, in + sy * p.w, static_cast<size_t>(std::max<int64_t>(0, x1 - x0)) * sizeof(float));
+        std::memcpy(row + x0, in + sy * p.w,
+                    static_cast<size_t>(std::max<int64_t>(0, x1 - x0)) * sizeof(float));
         std::fill(row + std::max(x0, x1), row + wp, 0.f);
       }
     }
@@ -306,13 +308,13 @@ Status run_sparse_conv(const KernelContext& ctx) {
   if (y.numel() == 0) return ok_status();
   const int64_t m = p.out_channels, pixels = p.oh * p.ow, k = p.channels * p.kh * p.kw;
   if (st.w.rows != m || st.w.cols != k) {
-    return ctx.node.error(StatusCode::kInvalidArgument, "input has " + std::to_string(p.channels) +
-                                                            " channels; W was prepared for K = " +
-                                                            std::to_string(st.w.cols));
+    return ctx.node.error(StatusCode::kInvalidArgument,
+                          "input has " + std::to_string(p.channels) +
+                              " channels; W was prepared for K = " + std::to_string(st.w.cols));
   }
   const bool unit_stride = p.stride_h == 1 && p.stride_w == 1;
-  const bool direct = unit_stride && p.kh == 1 && p.kw == 1 && p.pad_top == 0 && p.pad_left == 0 && p.oh == p.h &&
-                      p.ow == p.w;
+  const bool direct = unit_stride && p.kh == 1 && p.kw == 1 && p.pad_top == 0 && p.pad_left == 0 &&
+                      p.oh == p.h && p.ow == p.w;
   const Feed feed = direct ? Feed::kDirect : unit_stride ? Feed::kShifted : Feed::kPanels;
   const int64_t hp = p.oh + (p.kh - 1) * p.dilation_h, wp = p.ow + (p.kw - 1) * p.dilation_w;
   const int64_t n = feed == Feed::kShifted ? p.oh * wp : pixels;
@@ -322,7 +324,8 @@ Status run_sparse_conv(const KernelContext& ctx) {
   const bool split_rows = threads > 1 && blocks < 2 * threads;
 
   // D's row offsets, per run (they depend on the input's dims), then per nonzero.
-  auto* koff = reinterpret_cast<int64_t*>(thread_scratch(static_cast<size_t>(2 * k + st.w.nnz()), kSlotRowOffsets));
+  auto* koff =
+      reinterpret_cast<int64_t*>(thread_scratch(static_cast<size_t>(2 * k + st.w.nnz()), kSlotRowOffsets));
   for (int64_t c = 0, kk = 0; c < p.channels; ++c) {
     for (int64_t ki = 0; ki < p.kh; ++ki) {
       for (int64_t kj = 0; kj < p.kw; ++kj, ++kk) {
@@ -342,7 +345,8 @@ Status run_sparse_conv(const KernelContext& ctx) {
                       ? thread_scratch(static_cast<size_t>(p.channels * hp * wp + tail), kSlotPaddedX)
                       : nullptr;
   const int64_t padded_floats = feed == Feed::kPanels ? im2col_padded_floats(p) : 0;
-  float* x_padded = padded_floats > 0 ? thread_scratch(static_cast<size_t>(padded_floats), kSlotPaddedX) : nullptr;
+  float* x_padded =
+      padded_floats > 0 ? thread_scratch(static_cast<size_t>(padded_floats), kSlotPaddedX) : nullptr;
   float* shared = split_rows && feed == Feed::kPanels
                       ? thread_scratch(static_cast<size_t>(blocks * kSpmmBlock * k), kSlotSharedB)
                       : nullptr;
@@ -399,7 +403,8 @@ void register_cpu_conv_sparse_kernels(KernelRegistry& r) {
                        &accepts_conv_algo<ConvAlgo::kSparse>, &prepare_sparse_conv_for<Isa::kAvx512>,
                        &run_sparse_conv);
   add_conv_descriptors(r, "conv_f32_sparse__avx2", "fused_conv_f32_sparse__avx2", Isa::kAvx2, 53,
-                       &accepts_conv_algo<ConvAlgo::kSparse>, &prepare_sparse_conv_for<Isa::kAvx2>, &run_sparse_conv);
+                       &accepts_conv_algo<ConvAlgo::kSparse>, &prepare_sparse_conv_for<Isa::kAvx2>,
+                       &run_sparse_conv);
   add_conv_descriptors(r, "conv_f32_sparse__portable", "fused_conv_f32_sparse__portable", Isa::kScalar, 43,
                        &accepts_conv_algo<ConvAlgo::kSparse>, &prepare_sparse_conv_for<Isa::kScalar>,
                        &run_sparse_conv);

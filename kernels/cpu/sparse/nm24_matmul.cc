@@ -24,6 +24,7 @@
 
 #include "kernels/cpu/conv/conv_epilogue.h"
 #include "kernels/cpu/gemm/gemm.h"
+#include "kernels/cpu/sparse/matmul_run_operands.h"
 #include "kernels/cpu/sparse/nm24_ukernel.h"
 #include "runtime/kernel_registry.h"
 
@@ -157,22 +158,10 @@ Status run_nm24_matmul(const KernelContext& ctx) {
   const Tensor& a = *ctx.inputs[0];
   Tensor& y = *ctx.outputs[0];
   const int64_t n = st.w.n, k = st.w.k;
-  if (a.rank() < 1 || a.dim(a.rank() - 1) != k) {
-    return ctx.node.error(StatusCode::kInvalidArgument,
-                          "A is " + a.shape().to_string() + "; B was prepared for K = " + std::to_string(k));
-  }
+  FS_ASSIGN_OR_RETURN(const MatMulRunOperands ops, matmul_run_operands(ctx, n, k, st.bias));
   if (y.numel() == 0) return ok_status();
-  const int64_t m = a.numel() / k;
-  const float* bias = st.bias.empty() ? nullptr : st.bias.data();
-  const bool fused = std::string_view(ctx.node.op_type()) == "FusedMatMul";
-  if (fused && ctx.inputs.size() > 2 && ctx.inputs[2] != nullptr) {
-    const Tensor& bt = *ctx.inputs[2];
-    if (bt.dtype() != DType::kF32 || bt.numel() != n) {
-      return ctx.node.error(StatusCode::kInvalidArgument,
-                            "bias is " + bt.to_string() + ", want float32 [" + std::to_string(n) + "]");
-    }
-    bias = bt.data<float>();
-  }
+  const int64_t m = ops.m;
+  const float* bias = ops.bias;
   const float* ad = a.data<float>();
   float* yd = y.data<float>();
   if (m > st.max_rows && st.dense_uk != nullptr) {

@@ -28,6 +28,7 @@
 
 #include "kernels/cpu/conv/conv_epilogue.h"
 #include "kernels/cpu/gemm/gemm.h"
+#include "kernels/cpu/sparse/matmul_run_operands.h"
 #include "kernels/cpu/sparse/spmm_ukernel.h"
 #include "runtime/kernel_registry.h"
 
@@ -42,9 +43,9 @@ constexpr int64_t kMinParallelMacs = int64_t{1} << 15;
 
 struct SparseMatMulState {
   const SpmmUkernel* uk = nullptr;
-  SparseMatrix bt;           // B^T [N, K]
-  std::vector<float> bias;   // Gemm: beta * C per feature, else empty
-  ConvActivation act;        // FusedMatMul's activation
+  SparseMatrix bt;                  // B^T [N, K]
+  std::vector<float> bias;          // Gemm: beta * C per feature, else empty
+  ConvActivation act;               // FusedMatMul's activation
   std::vector<int32_t> panel_doff;  // col * 64: each nonzero's row of a transposed A block
 };
 
@@ -75,7 +76,8 @@ Status prepare_sparse_matmul(const NodeView& node, PrepareContext& ctx, Isa isa,
   auto st = std::make_shared<SparseMatMulState>();
   st->uk = &spmm_ukernel_for_isa(isa);
   const Tensor* b = node.input_value(1);
-  if (b == nullptr || b->rank() != 2) return node.error(StatusCode::kInvalidArgument, "B must be a constant matrix");
+  if (b == nullptr || b->rank() != 2)
+    return node.error(StatusCode::kInvalidArgument, "B must be a constant matrix");
   const bool trans_b = gemm && node.attr_int("transB", 0) != 0;
   const int64_t k = trans_b ? b->dim(1) : b->dim(0), n = trans_b ? b->dim(0) : b->dim(1);
   const float alpha = gemm ? node.attr_float("alpha", 1.f) : 1.f;
@@ -86,7 +88,8 @@ Status prepare_sparse_matmul(const NodeView& node, PrepareContext& ctx, Isa isa,
     const Tensor* c = node.input_value(2);
     const float beta = node.attr_float("beta", 1.f);
     st->bias.resize(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) st->bias[static_cast<size_t>(i)] = beta * c->data<float>()[c->numel() == 1 ? 0 : i];
+    for (int64_t i = 0; i < n; ++i)
+      st->bias[static_cast<size_t>(i)] = beta * c->data<float>()[c->numel() == 1 ? 0 : i];
   }
   if (!gemm) {
     FS_ASSIGN_OR_RETURN(st->act, parse_conv_activation(node, isa));
@@ -107,22 +110,10 @@ Status run_sparse_matmul(const KernelContext& ctx) {
   const Tensor& a = *ctx.inputs[0];
   Tensor& y = *ctx.outputs[0];
   const int64_t n = st.bt.rows, k = st.bt.cols;
-  if (a.rank() < 1 || a.dim(a.rank() - 1) != k) {
-    return ctx.node.error(StatusCode::kInvalidArgument,
-                          "A is " + a.shape().to_string() + "; B was prepared for K = " + std::to_string(k));
-  }
+  FS_ASSIGN_OR_RETURN(const MatMulRunOperands ops, matmul_run_operands(ctx, n, k, st.bias));
   if (y.numel() == 0) return ok_status();
-  const int64_t m = a.numel() / k;
-  const float* bias = st.bias.empty() ? nullptr : st.bias.data();
-  const bool fused = std::string_view(ctx.node.op_type()) == "FusedMatMul";
-  if (fused && ctx.inputs.size() > 2 && ctx.inputs[2] != nullptr) {
-    const Tensor& bt = *ctx.inputs[2];
-    if (bt.dtype() != DType::kF32 || bt.numel() != n) {
-      return ctx.node.error(StatusCode::kInvalidArgument,
-                            "bias is " + bt.to_string() + ", want float32 [" + std::to_string(n) + "]");
-    }
-    bias = bt.data<float>();
-  }
+  const int64_t m = ops.m;
+  const float* bias = ops.bias;
   SpmmParams params;
   params.bias = bias;
   params.activation = st.act.gemm;
@@ -146,7 +137,8 @@ Status run_sparse_matmul(const KernelContext& ctx) {
     return ok_status();
   }
   const int64_t m_blocks = (m + kSpmmBlock - 1) / kSpmmBlock;
-  const int64_t n_blocks = m_blocks >= threads ? 1 : std::min<int64_t>(n, (threads + m_blocks - 1) / m_blocks);
+  const int64_t n_blocks =
+      m_blocks >= threads ? 1 : std::min<int64_t>(n, (threads + m_blocks - 1) / m_blocks);
   auto tasks = [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t mb = t / n_blocks, nb = t % n_blocks;
@@ -174,10 +166,17 @@ Status run_sparse_matmul(const KernelContext& ctx) {
   return ok_status();
 }
 
-KernelDesc desc(const char* name, const char* op, const char* domain, Isa isa, int priority, AcceptsFn accepts,
-                PrepareFn prepare) {
-  return KernelDesc{.name = name, .op_type = op, .domain = domain, .dtype = DType::kF32, .required_isa = isa,
-                    .priority = priority, .accepts = accepts, .prepare = prepare, .run = &run_sparse_matmul};
+KernelDesc desc(const char* name, const char* op, const char* domain, Isa isa, int priority,
+                AcceptsFn accepts, PrepareFn prepare) {
+  return KernelDesc{.name = name,
+                    .op_type = op,
+                    .domain = domain,
+                    .dtype = DType::kF32,
+                    .required_isa = isa,
+                    .priority = priority,
+                    .accepts = accepts,
+                    .prepare = prepare,
+                    .run = &run_sparse_matmul};
 }
 
 }  // namespace
@@ -190,12 +189,12 @@ void register_cpu_sparse_matmul_kernels(KernelRegistry& r) {
              &prepare_sparse_matmul_for<Isa::kAvx2, false>));
   r.add(desc("matmul_f32_sparse__portable", "MatMul", "", Isa::kScalar, 15, &accepts_sparse_matmul,
              &prepare_sparse_matmul_for<Isa::kScalar, false>));
-  r.add(desc("fused_matmul_f32_sparse__avx512", "FusedMatMul", "fastserve", Isa::kAvx512, 35, &accepts_sparse_matmul,
-             &prepare_sparse_matmul_for<Isa::kAvx512, false>));
-  r.add(desc("fused_matmul_f32_sparse__avx2", "FusedMatMul", "fastserve", Isa::kAvx2, 25, &accepts_sparse_matmul,
-             &prepare_sparse_matmul_for<Isa::kAvx2, false>));
-  r.add(desc("fused_matmul_f32_sparse__portable", "FusedMatMul", "fastserve", Isa::kScalar, 15, &accepts_sparse_matmul,
-             &prepare_sparse_matmul_for<Isa::kScalar, false>));
+  r.add(desc("fused_matmul_f32_sparse__avx512", "FusedMatMul", "fastserve", Isa::kAvx512, 35,
+             &accepts_sparse_matmul, &prepare_sparse_matmul_for<Isa::kAvx512, false>));
+  r.add(desc("fused_matmul_f32_sparse__avx2", "FusedMatMul", "fastserve", Isa::kAvx2, 25,
+             &accepts_sparse_matmul, &prepare_sparse_matmul_for<Isa::kAvx2, false>));
+  r.add(desc("fused_matmul_f32_sparse__portable", "FusedMatMul", "fastserve", Isa::kScalar, 15,
+             &accepts_sparse_matmul, &prepare_sparse_matmul_for<Isa::kScalar, false>));
   r.add(desc("gemm_f32_sparse__avx512", "Gemm", "", Isa::kAvx512, 35, &accepts_sparse_gemm,
              &prepare_sparse_matmul_for<Isa::kAvx512, true>));
   r.add(desc("gemm_f32_sparse__avx2", "Gemm", "", Isa::kAvx2, 25, &accepts_sparse_gemm,

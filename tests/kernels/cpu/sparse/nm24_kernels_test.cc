@@ -23,6 +23,7 @@
 #include "kernels/cpu/sparse/nm24_ukernel.h"
 #include "kernels/cpu/sparse/sparse_matrix.h"
 #include "runtime/kernel_registry.h"
+#include "tests/kernels/cpu/sparse/host_ukernels.h"
 #include "tests/test_util.h"
 
 namespace fastserve {
@@ -67,17 +68,11 @@ Tensor as_b(const std::vector<float>& wt, int64_t n, int64_t k, bool trans_b) {
 }
 
 std::vector<const Nm24Ukernel*> host_nm24_ukernels() {
-  std::vector<const Nm24Ukernel*> out = {&kNm24Portable};
 #if defined(__x86_64__) || defined(_M_X64)
-  for (const Nm24Ukernel* uk : {&kNm24Avx2, &kNm24Avx512}) {
-    if (uk->isa <= host_isa()) {
-      out.push_back(uk);
-    } else {
-      std::cout << "[ SKIPPED  ] " << uk->name << ": the host runs " << isa_name(host_isa()) << "\n";
-    }
-  }
+  return testing::host_ukernels(&kNm24Portable, {&kNm24Avx2, &kNm24Avx512});
+#else
+  return {&kNm24Portable};
 #endif
-  return out;
 }
 
 TEST(Nm24Matrix, CompressExpandRoundTripsInBothLayouts) {

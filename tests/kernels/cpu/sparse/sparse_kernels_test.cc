@@ -4,10 +4,9 @@
 // bias / residual / activations), the sparse Conv / FusedConv (each way of
 // feeding D: the input itself for 1x1, shifted padded planes for stride 1
 // (padded, unpadded, dilated, 1-D), im2col panels for strides; a 7x7 output
-// that splits rows, a batch; each activation, with Z and with Y aliasing Z), sparse MatMul / FusedMatMul / Gemm (M = 1 and
-// M > 64, transB, alpha / beta, bias and activations); and the choice: the
-// registry picks the sparse kernel above the break-even sparsity and the
-// dense one below it.
+// that splits rows, a batch; each activation, with Z and with Y aliasing Z), sparse MatMul / FusedMatMul /
+// Gemm (M = 1 and M > 64, transB, alpha / beta, bias and activations); and the choice: the registry picks the
+// sparse kernel above the break-even sparsity and the dense one below it.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -20,6 +19,7 @@
 #include "kernels/cpu/sparse/spmm_ukernel.h"
 #include "runtime/kernel_registry.h"
 #include "tests/kernels/cpu/conv_harness.h"
+#include "tests/kernels/cpu/sparse/host_ukernels.h"
 #include "tests/test_util.h"
 
 namespace fastserve {
@@ -43,17 +43,11 @@ Tensor sparse_random(Shape shape, double sparsity, std::mt19937& rng) {
 }
 
 std::vector<const SpmmUkernel*> host_spmm_ukernels() {
-  std::vector<const SpmmUkernel*> out = {&kSpmmPortable};
 #if defined(__x86_64__) || defined(_M_X64)
-  for (const SpmmUkernel* uk : {&kSpmmAvx2, &kSpmmAvx512}) {
-    if (uk->isa <= host_isa()) {
-      out.push_back(uk);
-    } else {
-      std::cout << "[ SKIPPED  ] " << uk->name << ": the host runs " << isa_name(host_isa()) << "\n";
-    }
-  }
+  return testing::host_ukernels(&kSpmmPortable, {&kSpmmAvx2, &kSpmmAvx512});
+#else
+  return {&kSpmmPortable};
 #endif
-  return out;
 }
 
 TEST(SparseMatrix, CsrFromDenseAndSparsity) {
@@ -78,8 +72,9 @@ TEST(Spmm, EveryUkernelMatchesThePlainProduct) {
     int64_t rows, k, n, ldd_extra;
     double sparsity;
   };
-  const Case cases[] = {{5, 9, 1, 0, 0.5},    {7, 33, 17, 3, 0.9},  {16, 64, 64, 0, 0.7}, {3, 100, 130, 5, 0.95},
-                        {9, 20, 64 + 16, 0, 0.0}, {4, 12, 200, 0, 1.0}, {1, 1, 1, 0, 0.0}};
+  const Case cases[] = {{5, 9, 1, 0, 0.5},      {7, 33, 17, 3, 0.9},      {16, 64, 64, 0, 0.7},
+                        {3, 100, 130, 5, 0.95}, {9, 20, 64 + 16, 0, 0.0}, {4, 12, 200, 0, 1.0},
+                        {1, 1, 1, 0, 0.0}};
   const GemmActivation acts[] = {GemmActivation::kNone, GemmActivation::kRelu, GemmActivation::kClamp};
   for (const SpmmUkernel* uk : host_spmm_ukernels()) {
     for (const Case& c : cases) {
@@ -91,9 +86,9 @@ TEST(Spmm, EveryUkernelMatchesThePlainProduct) {
       const Tensor z = testing::random_f32({c.rows, ldc}, rng);
       for (GemmActivation act : acts) {
         for (bool with_z : {false, true}) {
-          SCOPED_TRACE(std::string(uk->name) + " rows " + std::to_string(c.rows) + " k " + std::to_string(c.k) +
-                       " n " + std::to_string(c.n) + " act " + std::to_string(static_cast<int>(act)) +
-                       (with_z ? " with Z" : ""));
+          SCOPED_TRACE(std::string(uk->name) + " rows " + std::to_string(c.rows) + " k " +
+                       std::to_string(c.k) + " n " + std::to_string(c.n) + " act " +
+                       std::to_string(static_cast<int>(act)) + (with_z ? " with Z" : ""));
           SpmmParams p;
           p.bias = bias.data<float>();
           p.activation = act;
@@ -111,7 +106,8 @@ TEST(Spmm, EveryUkernelMatchesThePlainProduct) {
             for (int64_t j = 0; j < ldc; ++j) {
               const float got = c_out[static_cast<size_t>(r * ldc + j)];
               if (j >= c.n) {
-                ASSERT_EQ(got, with_z ? z.data<float>()[r * ldc + j] : 42.f) << "column " << j << " is past n";
+                ASSERT_EQ(got, with_z ? z.data<float>()[r * ldc + j] : 42.f)
+                    << "column " << j << " is past n";
                 continue;
               }
               double want = bias.data<float>()[r] + (with_z ? z.data<float>()[r * ldc + j] : 0.0);
@@ -134,7 +130,8 @@ TEST(Spmv, EveryUkernelMatchesThePlainProduct) {
   for (const SpmmUkernel* uk : host_spmm_ukernels()) {
     for (int64_t k : {1, 7, 16, 31, 33, 100, 517}) {
       for (double sparsity : {0.0, 0.5, 0.9, 1.0}) {
-        SCOPED_TRACE(std::string(uk->name) + " k " + std::to_string(k) + " sparsity " + std::to_string(sparsity));
+        SCOPED_TRACE(std::string(uk->name) + " k " + std::to_string(k) + " sparsity " +
+                     std::to_string(sparsity));
         const int64_t rows = 13;
         const Tensor w = sparse_random({rows, k}, sparsity, rng);
         const SparseMatrix s = sparse_from_dense(w.data<float>(), rows, k, k, 1);
@@ -151,7 +148,8 @@ TEST(Spmv, EveryUkernelMatchesThePlainProduct) {
             uk->spmv(s, 5, rows, x.data<float>(), y.data(), p);
             for (int64_t r = 0; r < rows; ++r) {
               double want = bias.data<float>()[r] + (beta != 0.f ? 0.25 : 0.0);
-              for (int64_t i = 0; i < k; ++i) want += static_cast<double>(w.data<float>()[r * k + i]) * x.data<float>()[i];
+              for (int64_t i = 0; i < k; ++i)
+                want += static_cast<double>(w.data<float>()[r * k + i]) * x.data<float>()[i];
               if (act == GemmActivation::kRelu) want = std::max(want, 0.0);
               ASSERT_NEAR(y[static_cast<size_t>(r)], want, 1e-4 * (1 + std::fabs(want))) << "row " << r;
             }
@@ -176,15 +174,23 @@ TEST(SparseConv, MatchesTheReferenceOnRandomShapesAndSparsities) {
   const auto pad1 = attr_ints("pads", {1, 1, 1, 1});
   const std::vector<ConvCase> cases = {
       {"3x3 pad 1, 20x18 output (several panels)", {1, 8, 20, 18}, {16, 8, 3, 3}, {pad1}},
-      {"3x3 stride 2, asymmetric pads", {1, 5, 19, 23}, {7, 5, 3, 3}, {attr_ints("pads", {1, 0, 2, 1}), attr_ints("strides", {2, 2})}},
+      {"3x3 stride 2, asymmetric pads",
+       {1, 5, 19, 23},
+       {7, 5, 3, 3},
+       {attr_ints("pads", {1, 0, 2, 1}), attr_ints("strides", {2, 2})}},
       {"1x1 direct, 2 images", {2, 24, 9, 15}, {20, 24, 1, 1}, {}},
       {"1x1 stride 2 (gathered)", {1, 16, 10, 10}, {8, 16, 1, 1}, {attr_ints("strides", {2, 2})}},
       {"7x7 output: one panel, rows split", {1, 32, 7, 7}, {64, 32, 3, 3}, {pad1}},
       {"1-D, dilated", {2, 6, 40}, {10, 6, 5}, {attr_ints("dilations", {2}), attr_ints("pads", {3, 1})}},
-      {"3x3 unpadded, dilated (shifted, grid wider than the output)", {1, 4, 13, 17}, {6, 4, 3, 3},
+      {"3x3 unpadded, dilated (shifted, grid wider than the output)",
+       {1, 4, 13, 17},
+       {6, 4, 3, 3},
        {attr_ints("dilations", {2, 3})}},
       {"1x1 padded (shifted)", {1, 5, 6, 6}, {9, 5, 1, 1}, {pad1}},
-      {"5x5 pad 2, 56 wide (several blocks per row)", {1, 3, 9, 56}, {8, 3, 5, 5}, {attr_ints("pads", {2, 2, 2, 2})}},
+      {"5x5 pad 2, 56 wide (several blocks per row)",
+       {1, 3, 9, 56},
+       {8, 3, 5, 5},
+       {attr_ints("pads", {2, 2, 2, 2})}},
       // W cut into K chunks of whole channels (kChunkFloats): 3 for each.
       {"3x3 pad 1, 150 channels (K chunks)", {1, 150, 6, 6}, {12, 150, 3, 3}, {pad1}},
       {"1x1 direct, 200 channels (K chunks)", {1, 200, 5, 5}, {10, 200, 1, 1}, {}},
@@ -225,7 +231,8 @@ void expect_matmul_kernels(const std::string& label, const OpSpec& spec, const s
   SCOPED_TRACE(label);
   const std::vector<const KernelDesc*> ks = testing::runnable_kernels(spec, inputs);
   bool any_sparse = false;
-  for (const KernelDesc* d : ks) any_sparse = any_sparse || std::string(d->name).find("_sparse__") != std::string::npos;
+  for (const KernelDesc* d : ks)
+    any_sparse = any_sparse || std::string(d->name).find("_sparse__") != std::string::npos;
   EXPECT_TRUE(any_sparse) << "a pruned constant B should offer the sparse kernels";
   EXPECT_GE(testing::expect_kernels_match_reference(spec, inputs, 1e-4, 1e-4), 2);
 }
@@ -247,10 +254,11 @@ TEST(SparseMatMul, MatMulFusedMatMulAndGemmMatchTheReference) {
                             {testing::random_f32({7, 40}, rng), sparse_random({40, 37}, sparsity, rng),
                              testing::random_f32({37}, rng)});
     }
-    expect_matmul_kernels("Gemm transB, bias row" + sp,
-                          OpSpec{"Gemm", 17, {attr_int("transB", 1), attr_float("alpha", 0.5f), attr_float("beta", 2.f)}},
-                          {testing::random_f32({5, 64}, rng), sparse_random({20, 64}, sparsity, rng),
-                           testing::random_f32({1, 20}, rng)});
+    expect_matmul_kernels(
+        "Gemm transB, bias row" + sp,
+        OpSpec{"Gemm", 17, {attr_int("transB", 1), attr_float("alpha", 0.5f), attr_float("beta", 2.f)}},
+        {testing::random_f32({5, 64}, rng), sparse_random({20, 64}, sparsity, rng),
+         testing::random_f32({1, 20}, rng)});
     expect_matmul_kernels("Gemm M=1, no C" + sp, OpSpec{"Gemm", 17, {}},
                           {testing::random_f32({1, 100}, rng), sparse_random({100, 12}, sparsity, rng)});
     expect_matmul_kernels("Gemm M=65, scalar C" + sp, OpSpec{"Gemm", 17, {attr_int("transB", 1)}},
@@ -260,8 +268,8 @@ TEST(SparseMatMul, MatMulFusedMatMulAndGemmMatchTheReference) {
 }
 
 // The registry's pick for a node whose weight has `sparsity` zeros.
-std::string chosen(const char* op, const char* domain, const std::vector<Attribute>& attrs, Shape x, const Tensor& w,
-                   Isa isa) {
+std::string chosen(const char* op, const char* domain, const std::vector<Attribute>& attrs, Shape x,
+                   const Tensor& w, Isa isa) {
   std::vector<TensorInfo> ins = {TensorInfo::with_shape(DType::kF32, std::move(x)), TensorInfo::of(w)};
   std::vector<TensorInfo> outs(1);
   outs[0].present = true;
@@ -294,7 +302,8 @@ TEST(SparseChoice, SparseKernelAboveTheBreakEvenDenseBelow) {
   EXPECT_EQ(chosen("Conv", "", pad1, {1, 64, 56, 56}, with_zeros({64, 64, 3, 3}, at - 1), isa),
             "conv_f32_winograd__" + tag)
       << "one zero short of the break-even: the dense algorithm stays";
-  EXPECT_EQ(chosen("Conv", "", {}, {1, 64, 56, 56}, with_zeros({64, 64, 3, 3}, 0), isa), "conv_f32_winograd__" + tag);
+  EXPECT_EQ(chosen("Conv", "", {}, {1, 64, 56, 56}, with_zeros({64, 64, 3, 3}, 0), isa),
+            "conv_f32_winograd__" + tag);
   // Grouped convs stay dense at any sparsity.
   EXPECT_EQ(chosen("Conv", "", {attr_int("group", 64), attr_ints("pads", {1, 1, 1, 1})}, {1, 64, 56, 56},
                    with_zeros({64, 1, 3, 3}, 64 * 9 - 1), isa),
@@ -304,8 +313,10 @@ TEST(SparseChoice, SparseKernelAboveTheBreakEvenDenseBelow) {
   const std::vector<Attribute> tb = {attr_int("transB", 1)};
   EXPECT_EQ(chosen("Gemm", "", tb, {1, 1568}, with_zeros({64, 1568}, fc_at), isa), "gemm_f32_sparse__" + tag);
   EXPECT_EQ(chosen("Gemm", "", tb, {1, 1568}, with_zeros({64, 1568}, fc_at - 1), isa), "gemm_f32__" + tag);
-  EXPECT_EQ(chosen("MatMul", "", {}, {4, 1568}, with_zeros({1568, 64}, fc_at), isa), "matmul_f32_sparse__" + tag);
-  EXPECT_EQ(chosen("MatMul", "", {}, {4, 1568}, with_zeros({1568, 64}, fc_at - 1), isa), "matmul_f32__" + tag);
+  EXPECT_EQ(chosen("MatMul", "", {}, {4, 1568}, with_zeros({1568, 64}, fc_at), isa),
+            "matmul_f32_sparse__" + tag);
+  EXPECT_EQ(chosen("MatMul", "", {}, {4, 1568}, with_zeros({1568, 64}, fc_at - 1), isa),
+            "matmul_f32__" + tag);
   // Capped at a lower ISA, the sparse kernel of that ISA.
   EXPECT_EQ(chosen("MatMul", "", {}, {4, 1568}, with_zeros({1568, 64}, fc_at), Isa::kScalar),
             "matmul_f32_sparse__portable");
