@@ -10,6 +10,7 @@
 // top-1 accuracy of both models on the Fashion-MNIST test set.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -80,19 +81,22 @@ void print_text(const PruneCliOptions& opts, const prune::PruneOptions& po, cons
   if (po.method == prune::PruneMethod::kMagnitude) how += po.global ? ", global" : ", per layer";
   if (po.method != prune::PruneMethod::kTwoFour) how += fmt::format(", sparsity {:.2f}", po.sparsity);
   fmt::print("pruned {} -> {} ({})\n", opts.model, opts.output, how);
+  // The layer column as wide as the longest name (ResNet's are 45+).
+  size_t w = 44;
+  for (const prune::PrunedLayer& l : r.layers) w = std::max(w, l.node.size());
   if (channel) {
-    fmt::print("  {:<44} {:<6} {:>16} {:>10}  {}\n", "layer", "op", "channels kept", "weights", "residual group");
+    fmt::print("  {:<{}} {:<6} {:>16} {:>10}  {}\n", "layer", w, "op", "channels kept", "weights", "residual group");
   } else {
-    fmt::print("  {:<44} {:<6} {:>10} {:>9}\n", "layer", "op", "weights", "sparsity");
+    fmt::print("  {:<{}} {:<6} {:>10} {:>9}\n", "layer", w, "op", "weights", "sparsity");
   }
   for (const prune::PrunedLayer& l : r.layers) {
     if (channel) {
-      fmt::print("  {:<44} {:<6} {:>16} {:>10}  {}\n", l.node, l.op,
+      fmt::print("  {:<{}} {:<6} {:>16} {:>10}  {}\n", l.node, w, l.op,
                  fmt::format("{} / {}", l.channels_after, l.channels_before), l.numel,
                  l.channel_group.empty() ? std::string("-")
                                          : fmt::format("{} ({} layers)", l.channel_group, l.group_size));
     } else {
-      fmt::print("  {:<44} {:<6} {:>10} {:>9}\n", l.node, l.op, l.numel, pct(l.sparsity()));
+      fmt::print("  {:<{}} {:<6} {:>10} {:>9}\n", l.node, w, l.op, l.numel, pct(l.sparsity()));
     }
   }
   for (const std::string& k : r.kept) fmt::print("  kept: {}\n", k);
