@@ -137,7 +137,11 @@ class ChannelTracer::Impl {
         if (!trace(n.outputs[0], sp, conv_layout, plan, why)) return false;
         continue;
       }
-      if (conv_layout && n.op_type == "BatchNormalization") {
+      // BatchNormalization normalizes axis 1: the channels in conv layout, and
+      // the features of an [N, F] matrix (PyTorch's BatchNorm1d after a Linear).
+      const Value& here = g_.values[static_cast<size_t>(v)];
+      const bool features_on_axis_1 = !conv_layout && here.shape_known && here.shape.rank() == 2;
+      if ((conv_layout || features_on_axis_1) && n.op_type == "BatchNormalization") {
         if (n.inputs.size() < 5 || (n.outputs.size() > 1 && n.outputs[1] != kNoValue)) {
           why = "its channels reach " + who + " in training mode";
           return false;

@@ -498,5 +498,38 @@ TEST(ChannelPruning, KeepsAConcatenationThatMeetsAResidualSum) {
       << r.status().message();
 }
 
+// An MLP with BatchNorm1d: Gemm [N, 8] -> [N, 6], BatchNormalization over
+// the features, Relu, Gemm. Features 1 and 4 are dead (zero weights, bias,
+// BN mean and beta), so dropping them keeps the outputs.
+TEST(ChannelPruning, FollowsFeaturesThroughBatchNorm1d) {
+  using testing::random_f32;
+  std::mt19937 rng(21);
+  TestModel t;
+  ValueId x = t.input("x", DType::kF32, {3, 8});
+  const std::set<int64_t> dead = {1, 4};
+  Tensor w1 = random_f32({6, 8}, rng), b1 = random_f32({6}, rng);  // transB: [F, K]
+  kill_rows(w1, dead, 8);
+  kill_rows(b1, dead, 1);
+  Tensor mean = random_f32({6}, rng), beta = random_f32({6}, rng);
+  kill_rows(mean, dead, 1);
+  kill_rows(beta, dead, 1);
+  ValueId h = t.node("Gemm", "fc1", {x, t.constant("w1", w1), t.constant("b1", b1)}, {attr_int("transB", 1)});
+  ValueId bn = t.node("BatchNormalization", "bn1d",
+                      {h, t.constant("gamma", random_f32({6}, rng, 0.5, 1.5)), t.constant("beta", beta),
+                       t.constant("mean", mean), t.constant("var", random_f32({6}, rng, 0.5, 2.0))});
+  t.output(t.node("Gemm", "fc2", {t.node("Relu", "relu", {bn}), t.constant("w2", random_f32({6, 2}, rng))}));
+  std::shared_ptr<Model> m = t.build();
+  auto pruned = std::make_shared<Model>(*m);
+  PruneOptions o = channel_options(0.34);  // 2 of 6
+  auto r = prune_model(*pruned, o);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  ASSERT_EQ(r->layers.size(), 1u) << ::testing::PrintToString(r->kept);
+  EXPECT_EQ(r->layers[0].channels_after, 4);
+  EXPECT_EQ(init(*pruned, "w1").shape(), (Shape{4, 8}));
+  EXPECT_EQ(init(*pruned, "gamma").shape(), (Shape{4}));
+  EXPECT_EQ(init(*pruned, "w2").shape(), (Shape{4, 2}));
+  expect_same_outputs(m, pruned, {{"x", random_f32({3, 8}, rng)}});
+}
+
 }  // namespace
 }  // namespace fastserve::prune
