@@ -3,6 +3,7 @@
 //                                  reference handles that)
 //   average_pool_f32_2d__portable  AveragePool 1-D/2-D, count_include_pad
 //   global_average_pool_f32__portable, global_max_pool_f32__portable
+// and registers max_pool_f32_2x2s2__avx512 (max_pool_2x2_avx512.cc).
 // Strides, dilations, pads, auto_pad and ceil_mode come from
 // graph/window_geometry.h. MaxPool and AveragePool are separable: each
 // output row first combines its window's input rows into one row, then
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "kernels/cpu/conv/conv_plan.h"
@@ -34,8 +36,8 @@ struct AxisWindow {
   int64_t counted = 0;
 };
 
-std::vector<AxisWindow> axis_windows(int64_t out, int64_t in, int64_t kernel, int64_t stride, int64_t dilation,
-                                     int64_t pad_begin, int64_t pad_end, bool include_pad) {
+std::vector<AxisWindow> axis_windows(int64_t out, int64_t in, int64_t kernel, int64_t stride,
+                                     int64_t dilation, int64_t pad_begin, int64_t pad_end, bool include_pad) {
   std::vector<AxisWindow> v(static_cast<size_t>(out));
   const int64_t lo = include_pad ? -pad_begin : 0;
   const int64_t hi = include_pad ? in + pad_end : in;
@@ -83,14 +85,15 @@ Status run_pool(const KernelContext& ctx) {
   const int64_t pad_bottom = g.nd() == 2 ? g.pad_end[0] : 0;
   const std::vector<AxisWindow> rows =
       axis_windows(p.oh, p.h, p.kh, p.stride_h, p.dilation_h, p.pad_top, pad_bottom, st.count_include_pad);
-  const std::vector<AxisWindow> cols =
-      axis_windows(p.ow, p.w, p.kw, p.stride_w, p.dilation_w, p.pad_left, g.pad_end[wd], st.count_include_pad);
+  const std::vector<AxisWindow> cols = axis_windows(p.ow, p.w, p.kw, p.stride_w, p.dilation_w, p.pad_left,
+                                                    g.pad_end[wd], st.count_include_pad);
   const float* xd = x.data<float>();
   float* yd = y.data<float>();
   const int64_t planes = x.dim(0) * x.dim(1);
   // For each column offset kj: the output columns [ox_lo, ox_hi) whose tap
   // kj lands inside the input row, and that tap's input offset.
-  std::vector<int64_t> ox_lo(static_cast<size_t>(p.kw)), ox_hi(static_cast<size_t>(p.kw)), ix_off(static_cast<size_t>(p.kw));
+  std::vector<int64_t> ox_lo(static_cast<size_t>(p.kw)), ox_hi(static_cast<size_t>(p.kw)),
+      ix_off(static_cast<size_t>(p.kw));
   for (int64_t kj = 0; kj < p.kw; ++kj) {
     const int64_t off = kj * p.dilation_w - p.pad_left;  // ix = ox * stride + off
     ix_off[static_cast<size_t>(kj)] = off;
@@ -167,7 +170,8 @@ Status run_global_pool(const KernelContext& ctx) {
                              std::fill(acc, acc + 8, kMax ? std::numeric_limits<float>::lowest() : 0.f);
                              int64_t i = 0;
                              for (; i + 8 <= size; i += 8) {
-                               for (int l = 0; l < 8; ++l) acc[l] = kMax ? std::max(acc[l], xp[i + l]) : acc[l] + xp[i + l];
+                               for (int l = 0; l < 8; ++l)
+                                 acc[l] = kMax ? std::max(acc[l], xp[i + l]) : acc[l] + xp[i + l];
                              }
                              for (; i < size; ++i) acc[0] = kMax ? std::max(acc[0], xp[i]) : acc[0] + xp[i];
                              float r = acc[0];
@@ -178,17 +182,65 @@ Status run_global_pool(const KernelContext& ctx) {
   return ok_status();
 }
 
+// max_pool_f32_2x2s2__avx512 (max_pool_2x2_avx512.cc) takes MaxPool
+// 2x2 / stride 2 / no padding or dilation / floor mode, no Indices.
+bool all_equal(const std::vector<int64_t>& v, int64_t x) {
+  return std::all_of(v.begin(), v.end(), [x](int64_t e) { return e == x; });
+}
+
+bool accepts_max_pool_2x2(const NodeView& node) {
+  if (node.num_outputs() > 1 && node.output(1).present) return false;
+  if (node.attr_ints("kernel_shape") != std::vector<int64_t>{2, 2}) return false;
+  if (node.attr_ints("strides") != std::vector<int64_t>{2, 2}) return false;
+  if (!all_equal(node.attr_ints("pads"), 0) || !all_equal(node.attr_ints("dilations"), 1)) return false;
+  const std::string pad = node.attr_string("auto_pad", "NOTSET");
+  if (pad != "NOTSET" && pad != "VALID") return false;
+  if (node.attr_int("ceil_mode", 0) != 0 || node.attr_int("storage_order", 0) != 0) return false;
+  const TensorInfo& x = node.input(0);
+  return !x.shape_known || x.shape.rank() == 4;
+}
+
 }  // namespace
 
+#if defined(__x86_64__) || defined(_M_X64)
+Status run_max_pool_2x2_avx512(const KernelContext& ctx);  // max_pool_2x2_avx512.cc
+#endif
+
 void register_cpu_pool_kernels(KernelRegistry& r) {
-  r.add(KernelDesc{.name = "max_pool_f32_2d__portable", .op_type = "MaxPool", .dtype = DType::kF32, .priority = 10,
-                   .accepts = &accepts_pool_2d, .prepare = &prepare_pool, .run = &run_pool<true>});
-  r.add(KernelDesc{.name = "average_pool_f32_2d__portable", .op_type = "AveragePool", .dtype = DType::kF32,
-                   .priority = 10, .accepts = &accepts_pool_2d, .prepare = &prepare_pool, .run = &run_pool<false>});
-  r.add(KernelDesc{.name = "global_average_pool_f32__portable", .op_type = "GlobalAveragePool", .dtype = DType::kF32,
-                   .priority = 10, .run = &run_global_pool<false>});
-  r.add(KernelDesc{.name = "global_max_pool_f32__portable", .op_type = "GlobalMaxPool", .dtype = DType::kF32,
-                   .priority = 10, .run = &run_global_pool<true>});
+#if defined(__x86_64__) || defined(_M_X64)
+  // Above the portable kernels (10); accepts() keeps it to its one case.
+  r.add(KernelDesc{.name = "max_pool_f32_2x2s2__avx512",
+                   .op_type = "MaxPool",
+                   .dtype = DType::kF32,
+                   .required_isa = Isa::kAvx512,
+                   .priority = 20,
+                   .accepts = &accepts_max_pool_2x2,
+                   .run = &run_max_pool_2x2_avx512});
+#endif
+  r.add(KernelDesc{.name = "max_pool_f32_2d__portable",
+                   .op_type = "MaxPool",
+                   .dtype = DType::kF32,
+                   .priority = 10,
+                   .accepts = &accepts_pool_2d,
+                   .prepare = &prepare_pool,
+                   .run = &run_pool<true>});
+  r.add(KernelDesc{.name = "average_pool_f32_2d__portable",
+                   .op_type = "AveragePool",
+                   .dtype = DType::kF32,
+                   .priority = 10,
+                   .accepts = &accepts_pool_2d,
+                   .prepare = &prepare_pool,
+                   .run = &run_pool<false>});
+  r.add(KernelDesc{.name = "global_average_pool_f32__portable",
+                   .op_type = "GlobalAveragePool",
+                   .dtype = DType::kF32,
+                   .priority = 10,
+                   .run = &run_global_pool<false>});
+  r.add(KernelDesc{.name = "global_max_pool_f32__portable",
+                   .op_type = "GlobalMaxPool",
+                   .dtype = DType::kF32,
+                   .priority = 10,
+                   .run = &run_global_pool<true>});
 }
 
 }  // namespace fastserve

@@ -34,16 +34,39 @@ struct PoolCase {
 
 std::vector<PoolCase> pool_cases() {
   return {
-      {"3x3 s2 p1", {2, 3, 11, 10}, {attr_ints("kernel_shape", {3, 3}), attr_ints("strides", {2, 2}), attr_ints("pads", {1, 1, 1, 1})}},
+      {"3x3 s2 p1",
+       {2, 3, 11, 10},
+       {attr_ints("kernel_shape", {3, 3}), attr_ints("strides", {2, 2}), attr_ints("pads", {1, 1, 1, 1})}},
       {"2x2 s2", {1, 4, 8, 7}, {attr_ints("kernel_shape", {2, 2}), attr_ints("strides", {2, 2})}},
-      {"asym pads dilated", {1, 2, 13, 9},
+      // max_pool_f32_2x2s2__avx512: full 16-wide steps and a tail, odd sizes, zero pads spelled out.
+      {"2x2 s2 wide, odd",
+       {2, 3, 9, 71},
+       {attr_ints("kernel_shape", {2, 2}), attr_ints("strides", {2, 2}), attr_ints("pads", {0, 0, 0, 0})}},
+      {"2x2 s2 VALID, 32 wide",
+       {1, 5, 4, 32},
+       {attr_ints("kernel_shape", {2, 2}), attr_ints("strides", {2, 2}), attr_string("auto_pad", "VALID")}},
+      {"2x2 s2 ceil_mode (portable)",
+       {1, 2, 7, 9},
+       {attr_ints("kernel_shape", {2, 2}), attr_ints("strides", {2, 2}), attr_int("ceil_mode", 1)}},
+      {"asym pads dilated",
+       {1, 2, 13, 9},
        {attr_ints("kernel_shape", {3, 2}), attr_ints("dilations", {2, 3}), attr_ints("pads", {2, 0, 1, 3})}},
-      {"ceil_mode", {1, 3, 10, 11},
-       {attr_ints("kernel_shape", {3, 3}), attr_ints("strides", {2, 3}), attr_int("ceil_mode", 1), attr_ints("pads", {0, 1, 1, 0})}},
-      {"SAME_UPPER", {1, 2, 9, 8}, {attr_ints("kernel_shape", {4, 3}), attr_ints("strides", {2, 2}), attr_string("auto_pad", "SAME_UPPER")}},
-      {"SAME_LOWER", {1, 2, 9, 8}, {attr_ints("kernel_shape", {4, 3}), attr_ints("strides", {2, 2}), attr_string("auto_pad", "SAME_LOWER")}},
+      {"ceil_mode",
+       {1, 3, 10, 11},
+       {attr_ints("kernel_shape", {3, 3}), attr_ints("strides", {2, 3}), attr_int("ceil_mode", 1),
+        attr_ints("pads", {0, 1, 1, 0})}},
+      {"SAME_UPPER",
+       {1, 2, 9, 8},
+       {attr_ints("kernel_shape", {4, 3}), attr_ints("strides", {2, 2}),
+        attr_string("auto_pad", "SAME_UPPER")}},
+      {"SAME_LOWER",
+       {1, 2, 9, 8},
+       {attr_ints("kernel_shape", {4, 3}), attr_ints("strides", {2, 2}),
+        attr_string("auto_pad", "SAME_LOWER")}},
       {"VALID", {1, 2, 9, 8}, {attr_ints("kernel_shape", {4, 3}), attr_string("auto_pad", "VALID")}},
-      {"1-D", {2, 3, 17}, {attr_ints("kernel_shape", {3}), attr_ints("strides", {2}), attr_ints("pads", {1, 1})}},
+      {"1-D",
+       {2, 3, 17},
+       {attr_ints("kernel_shape", {3}), attr_ints("strides", {2}), attr_ints("pads", {1, 1})}},
   };
 }
 
@@ -60,8 +83,8 @@ TEST(PoolCpu, AveragePoolMatchesReferenceWithAndWithoutPadCounting) {
     for (int include : {0, 1}) {
       std::vector<Attribute> attrs = c.attrs;
       attrs.push_back(attr_int("count_include_pad", include));
-      check("AveragePool " + c.label + " count_include_pad=" + std::to_string(include), OpSpec{"AveragePool", 19, attrs},
-            {testing::random_f32(c.x, rng)});
+      check("AveragePool " + c.label + " count_include_pad=" + std::to_string(include),
+            OpSpec{"AveragePool", 19, attrs}, {testing::random_f32(c.x, rng)});
     }
   }
 }
@@ -87,7 +110,8 @@ TEST(BatchNormCpu, MatchesReferenceForRanks2To5) {
     const std::vector<Tensor> inputs = {testing::random_f32(s, rng), testing::random_f32({c}, rng),
                                         testing::random_f32({c}, rng), testing::random_f32({c}, rng),
                                         testing::random_f32({c}, rng, 0.1, 2.0)};
-    check("BatchNorm " + s.to_string(), OpSpec{"BatchNormalization", 15, {attr_float("epsilon", 1e-3f)}}, inputs);
+    check("BatchNorm " + s.to_string(), OpSpec{"BatchNormalization", 15, {attr_float("epsilon", 1e-3f)}},
+          inputs);
   }
 }
 
