@@ -3,7 +3,8 @@
 //                                  reference handles that)
 //   average_pool_f32_2d__portable  AveragePool 1-D/2-D, count_include_pad
 //   global_average_pool_f32__portable, global_max_pool_f32__portable
-// and registers max_pool_f32_2x2s2__avx512 (max_pool_2x2_avx512.cc).
+// and registers max_pool_f32_2x2s2__avx512 and max_pool_f32_3x3s2p1__avx512
+// (max_pool_stride2_avx512.cc).
 // Strides, dilations, pads, auto_pad and ceil_mode come from
 // graph/window_geometry.h. MaxPool and AveragePool are separable: each
 // output row first combines its window's input rows into one row, then
@@ -182,33 +183,40 @@ Status run_global_pool(const KernelContext& ctx) {
   return ok_status();
 }
 
-// max_pool_f32_2x2s2__avx512 (max_pool_2x2_avx512.cc) takes MaxPool
-// 2x2 / stride 2 / no padding or dilation / floor mode, no Indices.
+// The AVX-512 stride-2 MaxPools (max_pool_stride2_avx512.cc) take 2x2 with
+// no padding, or 3x3 with padding 1 on every side; stride 2, no dilation,
+// floor mode, no Indices, rank 4.
 bool all_equal(const std::vector<int64_t>& v, int64_t x) {
   return std::all_of(v.begin(), v.end(), [x](int64_t e) { return e == x; });
 }
 
-bool accepts_max_pool_2x2(const NodeView& node) {
+bool accepts_max_pool_stride2(const NodeView& node, int64_t window, int64_t pad) {
   if (node.num_outputs() > 1 && node.output(1).present) return false;
-  if (node.attr_ints("kernel_shape") != std::vector<int64_t>{2, 2}) return false;
+  if (node.attr_ints("kernel_shape") != std::vector<int64_t>{window, window}) return false;
   if (node.attr_ints("strides") != std::vector<int64_t>{2, 2}) return false;
-  if (!all_equal(node.attr_ints("pads"), 0) || !all_equal(node.attr_ints("dilations"), 1)) return false;
-  const std::string pad = node.attr_string("auto_pad", "NOTSET");
-  if (pad != "NOTSET" && pad != "VALID") return false;
+  const std::vector<int64_t> pads = node.attr_ints("pads");
+  if (pad == 0 ? !all_equal(pads, 0) : pads != std::vector<int64_t>{pad, pad, pad, pad}) return false;
+  if (!all_equal(node.attr_ints("dilations"), 1)) return false;
+  const std::string auto_pad = node.attr_string("auto_pad", "NOTSET");
+  if (auto_pad != "NOTSET" && !(pad == 0 && auto_pad == "VALID")) return false;
   if (node.attr_int("ceil_mode", 0) != 0 || node.attr_int("storage_order", 0) != 0) return false;
   const TensorInfo& x = node.input(0);
   return !x.shape_known || x.shape.rank() == 4;
 }
 
+bool accepts_max_pool_2x2(const NodeView& node) { return accepts_max_pool_stride2(node, 2, 0); }
+bool accepts_max_pool_3x3p1(const NodeView& node) { return accepts_max_pool_stride2(node, 3, 1); }
+
 }  // namespace
 
 #if defined(__x86_64__) || defined(_M_X64)
-Status run_max_pool_2x2_avx512(const KernelContext& ctx);  // max_pool_2x2_avx512.cc
+Status run_max_pool_2x2_avx512(const KernelContext& ctx);      // max_pool_stride2_avx512.cc
+Status run_max_pool_3x3s2p1_avx512(const KernelContext& ctx);  // max_pool_stride2_avx512.cc
 #endif
 
 void register_cpu_pool_kernels(KernelRegistry& r) {
 #if defined(__x86_64__) || defined(_M_X64)
-  // Above the portable kernels (10); accepts() keeps it to its one case.
+  // Above the portable kernels (10); accepts() keeps each to its one case.
   r.add(KernelDesc{.name = "max_pool_f32_2x2s2__avx512",
                    .op_type = "MaxPool",
                    .dtype = DType::kF32,
@@ -216,6 +224,13 @@ void register_cpu_pool_kernels(KernelRegistry& r) {
                    .priority = 20,
                    .accepts = &accepts_max_pool_2x2,
                    .run = &run_max_pool_2x2_avx512});
+  r.add(KernelDesc{.name = "max_pool_f32_3x3s2p1__avx512",
+                   .op_type = "MaxPool",
+                   .dtype = DType::kF32,
+                   .required_isa = Isa::kAvx512,
+                   .priority = 20,
+                   .accepts = &accepts_max_pool_3x3p1,
+                   .run = &run_max_pool_3x3s2p1_avx512});
 #endif
   r.add(KernelDesc{.name = "max_pool_f32_2d__portable",
                    .op_type = "MaxPool",
