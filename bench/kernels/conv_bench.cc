@@ -77,21 +77,6 @@ const std::vector<ConvLayer>& depthwise_layers() {
   return l;
 }
 
-Attribute ints_attr(const char* name, std::vector<int64_t> v) {
-  Attribute a;
-  a.name = name;
-  a.kind = Attribute::Kind::kInts;
-  a.ints = std::move(v);
-  return a;
-}
-Attribute int_attr(const char* name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.kind = Attribute::Kind::kInt;
-  a.i = v;
-  return a;
-}
-
 Tensor random_tensor(Shape shape, std::mt19937& rng) {
   Tensor t = Tensor::empty(DType::kF32, std::move(shape));
   std::uniform_real_distribution<float> dist(-1.f, 1.f);
@@ -109,9 +94,9 @@ void bm_conv(benchmark::State& state, const KernelDesc* desc, ConvLayer l, int t
   const std::vector<Tensor> inputs = {random_tensor({1, l.c, l.h, l.w}, rng),
                                       random_tensor({l.m, l.c / l.group, l.k, l.k}, rng),
                                       random_tensor({l.m}, rng)};
-  const std::vector<Attribute> attrs = {ints_attr("pads", {l.pad, l.pad, l.pad, l.pad}),
-                                        ints_attr("strides", {l.stride, l.stride}),
-                                        int_attr("group", l.group)};
+  const std::vector<Attribute> attrs = {bench::ints_attr("pads", {l.pad, l.pad, l.pad, l.pad}),
+                                        bench::ints_attr("strides", {l.stride, l.stride}),
+                                        bench::int_attr("group", l.group)};
   std::vector<TensorInfo> ins;
   for (const Tensor& t : inputs) ins.push_back(TensorInfo::of(t));
   std::vector<TensorInfo> outs(1);

@@ -1,12 +1,13 @@
 // What the per-kernel microbenchmarks (conv_bench.cc, sparse_bench.cc,
-// sparse24_bench.cc) share: finding a descriptor by name, and preparing one
-// on a NodeView and timing its run over given inputs.
+// sparse24_bench.cc) share: node attributes, finding a descriptor by name,
+// and preparing one on a NodeView and timing its run over given inputs.
 #pragma once
 
 #include <benchmark/benchmark.h>
 
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/cpu_features.h"
@@ -14,6 +15,22 @@
 #include "runtime/kernel_registry.h"
 
 namespace fastserve::bench {
+
+inline Attribute ints_attr(const char* name, std::vector<int64_t> v) {
+  Attribute a;
+  a.name = name;
+  a.kind = Attribute::Kind::kInts;
+  a.ints = std::move(v);
+  return a;
+}
+
+inline Attribute int_attr(const char* name, int64_t v) {
+  Attribute a;
+  a.name = name;
+  a.kind = Attribute::Kind::kInt;
+  a.i = v;
+  return a;
+}
 
 inline const KernelDesc* find_kernel(std::string_view name) {
   for (const KernelDesc& d : KernelRegistry::global().all()) {

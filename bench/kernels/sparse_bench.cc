@@ -48,21 +48,6 @@ const std::vector<Layer>& layers() {
   return l;
 }
 
-Attribute ints_attr(const char* name, std::vector<int64_t> v) {
-  Attribute a;
-  a.name = name;
-  a.kind = Attribute::Kind::kInts;
-  a.ints = std::move(v);
-  return a;
-}
-Attribute int_attr(const char* name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.kind = Attribute::Kind::kInt;
-  a.i = v;
-  return a;
-}
-
 Tensor random_tensor(Shape shape, std::mt19937& rng, double sparsity) {
   Tensor t = Tensor::empty(DType::kF32, std::move(shape));
   std::uniform_real_distribution<float> dist(-1.f, 1.f);
@@ -83,11 +68,11 @@ void bm_layer(benchmark::State& state, Layer l, std::string kind, double sparsit
   if (conv) {
     inputs.push_back(random_tensor({1, l.c, l.h, l.w}, rng, 0));
     w_shape = Shape{l.m, l.c, l.k, l.k};
-    attrs = {ints_attr("pads", {l.pad, l.pad, l.pad, l.pad}), ints_attr("strides", {l.stride, l.stride})};
+    attrs = {bench::ints_attr("pads", {l.pad, l.pad, l.pad, l.pad}), bench::ints_attr("strides", {l.stride, l.stride})};
   } else {
     inputs.push_back(random_tensor({l.h, l.c}, rng, 0));
     w_shape = Shape{l.m, l.c};
-    attrs = {int_attr("transB", 1)};
+    attrs = {bench::int_attr("transB", 1)};
   }
   inputs.push_back(random_tensor(w_shape, rng, sparsity));
   inputs.push_back(random_tensor({l.m}, rng, 0));

@@ -1,7 +1,8 @@
-// The run-time operands the compressed-weight MatMul / FusedMatMul / Gemm
-// kernels (sparse_matmul.cc, nm24_matmul.cc) share: A checked against the
-// prepared K, its rows M (batch dims folded), and the bias (FusedMatMul's
-// input 2 at run time, else the one prepared from Gemm's C).
+// What the compressed-weight MatMul / FusedMatMul / Gemm kernels
+// (sparse_matmul.cc, nm24_matmul.cc) share: the run-time operands (A
+// checked against the prepared K, its rows M with batch dims folded, and the
+// bias: FusedMatMul's input 2 at run time, else the one prepared from Gemm's
+// C), and the shape of their FP32 descriptors.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +39,19 @@ inline Result<MatMulRunOperands> matmul_run_operands(const KernelContext& ctx, i
     out.bias = bt.data<float>();
   }
   return out;
+}
+
+inline KernelDesc matmul_kernel_desc(const char* name, const char* op, const char* domain, Isa isa,
+                                     int priority, AcceptsFn accepts, PrepareFn prepare, RunFn run) {
+  return KernelDesc{.name = name,
+                    .op_type = op,
+                    .domain = domain,
+                    .dtype = DType::kF32,
+                    .required_isa = isa,
+                    .priority = priority,
+                    .accepts = accepts,
+                    .prepare = prepare,
+                    .run = run};
 }
 
 }  // namespace fastserve

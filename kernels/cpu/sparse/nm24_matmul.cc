@@ -190,15 +190,7 @@ Status run_nm24_matmul(const KernelContext& ctx) {
 
 KernelDesc desc(const char* name, const char* op, const char* domain, Isa isa, int priority,
                 AcceptsFn accepts, PrepareFn prepare) {
-  return KernelDesc{.name = name,
-                    .op_type = op,
-                    .domain = domain,
-                    .dtype = DType::kF32,
-                    .required_isa = isa,
-                    .priority = priority,
-                    .accepts = accepts,
-                    .prepare = prepare,
-                    .run = &run_nm24_matmul};
+  return matmul_kernel_desc(name, op, domain, isa, priority, accepts, prepare, &run_nm24_matmul);
 }
 
 }  // namespace
