@@ -11,6 +11,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -19,12 +20,18 @@
 namespace fastserve {
 namespace {
 
-// One output row of `ow` values from input rows r0 and r1.
-const __m512i kEven = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-const __m512i kOdd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+// The even / odd lane indices of a 32-float pair for vpermt2ps. Plain ints,
+// loaded inside the kernels: a namespace-scope __m512i would be built by a
+// static initializer with AVX-512 instructions, which runs at start-up on
+// every machine and kills the binary with SIGILL on one without AVX-512.
+alignas(64) constexpr int32_t kEvenIdx[16] = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+alignas(64) constexpr int32_t kOddIdx[16] = {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31};
+inline __m512i even_lanes() { return _mm512_load_si512(kEvenIdx); }
+inline __m512i odd_lanes() { return _mm512_load_si512(kOddIdx); }
 
+// One output row of `ow` values from input rows r0 and r1.
 inline void pool_row(const float* r0, const float* r1, int64_t ow, float* y) {
-  const __m512i even = kEven, odd = kOdd;
+  const __m512i even = even_lanes(), odd = odd_lanes();
   int64_t ox = 0;
   for (; ox + 16 <= ow; ox += 16) {
     const __m512 lo = _mm512_max_ps(_mm512_loadu_ps(r0 + 2 * ox), _mm512_loadu_ps(r1 + 2 * ox));
@@ -98,13 +105,14 @@ inline void vertical_max(const float* const* rows, int count, int64_t w, float* 
 
 // y[x] = max(t[2x], t[2x+1], t[2x+2]) for x < ow; t is padded past 2 * ow + 2.
 inline void columns_3_stride_2(const float* t, int64_t ow, float* y) {
+  const __m512i even = even_lanes(), odd = odd_lanes();
   for (int64_t x = 0; x < ow; x += 16) {
     const float* p = t + 2 * x;
     const __m512 a = _mm512_loadu_ps(p), b = _mm512_loadu_ps(p + 16);
     const __m512 a2 = _mm512_loadu_ps(p + 2), b2 = _mm512_loadu_ps(p + 18);
     const __m512 m =
-        _mm512_max_ps(_mm512_max_ps(_mm512_permutex2var_ps(a, kEven, b), _mm512_permutex2var_ps(a, kOdd, b)),
-                      _mm512_permutex2var_ps(a2, kEven, b2));
+        _mm512_max_ps(_mm512_max_ps(_mm512_permutex2var_ps(a, even, b), _mm512_permutex2var_ps(a, odd, b)),
+                      _mm512_permutex2var_ps(a2, even, b2));
     if (x + 16 <= ow) {
       _mm512_storeu_ps(y + x, m);
     } else {
