@@ -76,6 +76,11 @@ struct KernelDesc {
   AcceptsFn accepts = nullptr;   // null = accepts every node of the key
   PrepareFn prepare = nullptr;   // null = stateless
   RunFn run = nullptr;
+  // The index of an input whose element i the kernel reads only before it
+  // writes element i of output 0, on every path, so the memory planner may
+  // give output 0 that input's buffer when nothing reads it afterwards
+  // (FusedConv's residual Z: y = act(conv + b + z) in place). -1: none.
+  int output0_may_alias_input = -1;
 };
 
 }  // namespace fastserve

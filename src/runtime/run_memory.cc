@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "runtime/execution_plan.h"
+#include "runtime/kernel.h"
 
 namespace fastserve {
 namespace {
@@ -69,14 +70,26 @@ ShapeMemoryPlan build_shape_memory_plan(const ExecutionPlan& plan, std::span<con
   for (size_t id = 0; id < num_values; ++id) owner[id] = static_cast<int64_t>(id);
   for (size_t i = 0; i < plan.nodes.size(); ++i) {
     const Node& n = *plan.nodes[i].node;
-    if (plan.nodes[i].view_of_input0 || !elementwise_in_place(n) || n.outputs.size() != 1 ||
+    // Which inputs may give output 0 their buffer: any input of an
+    // elementwise op, or the one input the kernel declares
+    // (KernelDesc::output0_may_alias_input) unless that value is also read
+    // through another input (Conv(x) + x: the conv still reads x).
+    const KernelDesc* kd = plan.nodes[i].kernel;
+    const int declared = kd != nullptr ? kd->output0_may_alias_input : -1;
+    const bool elementwise = elementwise_in_place(n);
+    if (plan.nodes[i].view_of_input0 || (!elementwise && declared < 0) || n.outputs.size() != 1 ||
         n.outputs[0] == kNoValue) {
       continue;
     }
     const auto out = static_cast<size_t>(n.outputs[0]);
     if (out >= sizes.size() || sizes[out] == 0 || is_output[out]) continue;
-    for (ValueId in_id : n.inputs) {
+    for (size_t slot = 0; slot < n.inputs.size(); ++slot) {
+      const ValueId in_id = n.inputs[slot];
       if (in_id == kNoValue) continue;
+      if (!elementwise) {
+        if (static_cast<int>(slot) != declared) continue;
+        if (std::count(n.inputs.begin(), n.inputs.end(), in_id) != 1) continue;
+      }
       const auto in = static_cast<size_t>(in_id);
       if (in >= sizes.size() || sizes[in] != sizes[out] || producer[in] < 0 || is_output[in] || has_views[in] ||
           last_use[in] != static_cast<int32_t>(i)) {

@@ -121,7 +121,11 @@ void add_conv_descriptors(KernelRegistry& r, const char* conv_name, const char* 
                    .priority = priority, .accepts = accepts, .prepare = prepare, .run = run});
   r.add(KernelDesc{.name = fused_name, .op_type = "FusedConv", .domain = "fastserve", .since_version = 1,
                    .dtype = DType::kF32, .required_isa = isa, .priority = priority,
-                   .accepts = accepts, .prepare = prepare, .run = run});
+                   .accepts = accepts, .prepare = prepare, .run = run,
+                   // Every path (pointwise, im2col, folded, Winograd, depthwise,
+                   // sparse) adds Z[i] as it writes Y[i], or copies Z into Y
+                   // first only when they differ: Y may be Z (ResNet's blocks).
+                   .output0_may_alias_input = 3});
 }
 
 }  // namespace fastserve

@@ -102,15 +102,32 @@ struct Split {
   int64_t tm = 1, tn = 1;
 };
 
-// A task's cost in multiply-adds: its padded tiles, the packing it does
-// (its B columns when B is plain, its A rows when it packs A; a finer grid
-// repeats these), and a fixed start-up.
-int64_t task_cost(const Plan& pl, int64_t row_panels, int64_t col_panels) {
+// [begin, end) of part `i` of `n` items cut into `parts` near-equal parts.
+std::pair<int64_t, int64_t> part_range(int64_t n, int64_t parts, int64_t i) {
+  const int64_t base = n / parts, extra = n % parts;
+  const int64_t begin = i * base + std::min(i, extra);
+  return {begin, begin + base + (i < extra ? 1 : 0)};
+}
+
+// A task's cost in multiply-adds: its tiles, the packing it does (its B
+// columns when B is plain, its A rows when it packs A; a finer grid repeats
+// these), and a fixed start-up. Row and column panels [begin, end): a tile
+// kernel is instantiated for the exact row count and for the vectors a
+// column tail needs, so a tail costs its rows and its columns rounded up to
+// whole vectors, not a whole MR x NR tile. (Counting padded tiles, the
+// split of M = 512, N = 49, K = 4608 gave one thread 32 columns and the
+// other 16 + a 1-column tail, 1.7x on 2 threads, where halving the rows
+// balances.)
+int64_t task_cost(const Plan& pl, int64_t ip_begin, int64_t ip_end, int64_t jp_begin, int64_t jp_end) {
   const int64_t k = std::max<int64_t>(pl.args.k, 1);
-  const int64_t rows = row_panels * pl.uk.mr, cols = col_panels * pl.uk.nr;
-  int64_t cost = rows * cols * k + kTaskStartMacs;
+  const int64_t mr = pl.uk.mr, nr = pl.uk.nr, vec = pl.uk.vec;
+  const int64_t rows = std::min(pl.args.m, ip_end * mr) - ip_begin * mr;
+  const int64_t cols = std::min(pl.args.n, jp_end * nr) - jp_begin * nr;
+  const int64_t cols_vec = ceil_div(cols, vec) * vec;
+  if (rows <= 0 || cols <= 0) return 0;
+  int64_t cost = rows * cols_vec * k + kTaskStartMacs;
   if (pl.args.b_packed == nullptr) cost += cols * k * kPackCostMacs;
-  if (task_packs_a(pl, col_panels)) cost += rows * k * kPackCostMacs;
+  if (task_packs_a(pl, jp_end - jp_begin)) cost += rows * k * kPackCostMacs;
   return cost;
 }
 
@@ -122,8 +139,15 @@ int64_t task_cost(const Plan& pl, int64_t row_panels, int64_t col_panels) {
 // MobileNetV2's 16->96 1x1 at 112x112 took 0.84 ms as 1x8 against 0.63.)
 Split choose_split(const Plan& pl, int threads) {
   auto estimate = [&](int64_t tm, int64_t tn) {
-    const int64_t tasks = tm * tn;
-    return ceil_div(tasks, threads) * task_cost(pl, ceil_div(pl.m_panels, tm), ceil_div(pl.n_panels, tn));
+    int64_t slowest = 0;
+    for (int64_t i = 0; i < tm; ++i) {
+      const auto [ib, ie] = part_range(pl.m_panels, tm, i);
+      for (int64_t j = 0; j < tn; ++j) {
+        const auto [jb, je] = part_range(pl.n_panels, tn, j);
+        slowest = std::max(slowest, task_cost(pl, ib, ie, jb, je));
+      }
+    }
+    return ceil_div(tm * tn, threads) * slowest;
   };
   Split best;
   int64_t best_time = std::numeric_limits<int64_t>::max();
@@ -153,13 +177,6 @@ void run_tasks(ThreadPool* pool, bool parallel, int64_t n, const std::function<v
       fn(t);
     }
   });
-}
-
-// [begin, end) of part `i` of `n` items cut into `parts` near-equal parts.
-std::pair<int64_t, int64_t> part_range(int64_t n, int64_t parts, int64_t i) {
-  const int64_t base = n / parts, extra = n % parts;
-  const int64_t begin = i * base + std::min(i, extra);
-  return {begin, begin + base + (i < extra ? 1 : 0)};
 }
 
 GemmUkernelParams tile_params(const GemmArgs& args, bool first_k, bool last_k) {

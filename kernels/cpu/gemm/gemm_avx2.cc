@@ -18,7 +18,7 @@ using Family = gemm_impl::UkernelFamily<Avx2, 6, 2>;
 }  // namespace
 
 const GemmUkernel kGemmUkernelAvx2_6x16 = {
-    .name = "gemm_f32__avx2_6x16", .isa = Isa::kAvx2, .mr = 6, .nr = 16,
+    .name = "gemm_f32__avx2_6x16", .isa = Isa::kAvx2, .mr = 6, .nr = 16, .vec = 8,
     .fn = &Family::run_packed, .fn_a_rows = &Family::run_rows,
     .fn_pack_b = &Family::run_packed_pack_b, .fn_a_rows_pack_b = &Family::run_rows_pack_b, .gemv = &gemm_impl::gemv<Avx2>,
     .gemv_packed = &Family::gemv_packed_b, .pack_a = &Family::pack_a, .pack_b_rows = &Family::pack_b};

@@ -18,7 +18,7 @@ using Family = gemm_impl::UkernelFamily<Avx512, 14, 2>;
 }  // namespace
 
 const GemmUkernel kGemmUkernelAvx512_14x32 = {
-    .name = "gemm_f32__avx512_14x32", .isa = Isa::kAvx512, .mr = 14, .nr = 32,
+    .name = "gemm_f32__avx512_14x32", .isa = Isa::kAvx512, .mr = 14, .nr = 32, .vec = 16,
     .fn = &Family::run_packed, .fn_a_rows = &Family::run_rows,
     .fn_pack_b = &Family::run_packed_pack_b, .fn_a_rows_pack_b = &Family::run_rows_pack_b, .gemv = &gemm_impl::gemv<Avx512>,
     .gemv_packed = &Family::gemv_packed_b, .pack_a = &Family::pack_a, .pack_b_rows = &Family::pack_b};

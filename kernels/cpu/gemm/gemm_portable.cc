@@ -39,7 +39,7 @@ using Family = gemm_impl::UkernelFamily<Scalar, 4, 8>;
 }  // namespace
 
 const GemmUkernel kGemmUkernelPortable4x8 = {
-    .name = "gemm_f32__portable_4x8", .isa = Isa::kScalar, .mr = 4, .nr = 8,
+    .name = "gemm_f32__portable_4x8", .isa = Isa::kScalar, .mr = 4, .nr = 8, .vec = 1,
     .fn = &Family::run_packed, .fn_a_rows = &Family::run_rows,
     .fn_pack_b = &Family::run_packed_pack_b, .fn_a_rows_pack_b = &Family::run_rows_pack_b, .gemv = &gemm_impl::gemv<Scalar>,
     .gemv_packed = &Family::gemv_packed_b, .pack_a = &Family::pack_a, .pack_b_rows = &Family::pack_b};

@@ -91,6 +91,7 @@ struct GemmUkernel {
   Isa isa;                              // what the code requires
   int mr;                               // rows per A panel / tile
   int nr;                               // columns per B panel / tile
+  int vec;                              // floats per vector: a column tail of n costs ceil(n / vec) vectors
   GemmUkernelFn fn;                     // A packed
   GemmUkernelFn fn_a_rows;              // A read from row-major rows
   GemmUkernelPackBFn fn_pack_b;         // A packed, plain B rows packed on the way
