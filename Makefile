@@ -79,7 +79,7 @@ bench-gemm: deps $(BUILD)/CMakeCache.txt
 
 # Regenerate the shipped models and ONNX Runtime goldens (needs Python; not part of test).
 models:
-	tools/setup_venv.sh && .venv/bin/python tools/train_fashion_mnist.py
+	tools/install_deps.sh --torch && tools/setup_venv.sh && .venv/bin/python tools/train_fashion_mnist.py
 
 golden:
 	tools/setup_venv.sh && .venv/bin/python tools/make_test_models.py && .venv/bin/python tools/make_golden.py
@@ -89,7 +89,7 @@ golden:
 # QAT_ARGS=--smoke runs 50 steps as a self-check.
 QAT_ARGS ?=
 qat: build
-	tools/setup_venv.sh && .venv/bin/python tools/qat_fashion_mnist.py --fastserve-bin $(BUILD)/fastserve $(QAT_ARGS)
+	tools/install_deps.sh --torch && tools/setup_venv.sh && .venv/bin/python tools/qat_fashion_mnist.py --fastserve-bin $(BUILD)/fastserve $(QAT_ARGS)
 
 # Pruning (magnitude global / per layer and channel; one-shot, fine-tuned and gradual),
 # distillation, and distill -> prune -> INT8 of the Fashion-MNIST CNN into build/compress/, each
@@ -98,7 +98,7 @@ qat: build
 # e.g. COMPRESS_ARGS="--quantizer fastserve,qat,weight-only"
 COMPRESS_ARGS ?=
 compress: build
-	tools/setup_venv.sh && .venv/bin/python tools/compress_fashion_mnist.py --fastserve-bin $(BUILD)/fastserve $(COMPRESS_ARGS)
+	tools/install_deps.sh --torch && tools/setup_venv.sh && .venv/bin/python tools/compress_fashion_mnist.py --fastserve-bin $(BUILD)/fastserve $(COMPRESS_ARGS)
 
 # docs/pruning.md's engine figures: `fastserve prune` on the Fashion-MNIST CNN (accuracy against
 # sparsity) and ResNet-18 (needs make zoo), timed against dense; pruned files in build/prune/
@@ -111,7 +111,7 @@ prune-table: build
 # Debian's python3-torch; not part of test). Skips what exists; ZOO_ARGS=--force re-exports.
 ZOO_ARGS ?=
 zoo:
-	tools/setup_venv.sh && .venv/bin/python tools/make_zoo.py $(ZOO_ARGS)
+	tools/install_deps.sh --torch && tools/setup_venv.sh && .venv/bin/python tools/make_zoo.py $(ZOO_ARGS)
 
 # Every zoo model through fastserve against ONNX Runtime at batch 1 and at other batch sizes
 # and sequence lengths (max rel error <= 1e-4); not part of test (needs the zoo).

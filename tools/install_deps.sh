@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages FastServe needs to build, test and run, if missing.
 # Uses sudo when not root. Idempotent and quiet when everything is there.
+# --torch adds Debian's PyTorch (python3-torch, python3-torchvision, a few
+# hundred MB): only the targets that train or export models need it (make
+# models, qat, compress, zoo and what depends on the zoo), not build or test.
 set -euo pipefail
 
 PACKAGES=(
@@ -15,6 +18,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   python3-venv python3-pip
 )
+if [ "${1:-}" = "--torch" ]; then PACKAGES+=(python3-torch python3-torchvision); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -117,6 +117,6 @@ try:
     torch.from_numpy(np.zeros(1, np.float32)).numpy()
     msg += f", torch {torch.__version__}"
 except ImportError:
-    msg += ", torch MISSING (apt-get install python3-torch python3-torchvision; only needed for training)"
+    msg += ", torch MISSING (tools/install_deps.sh --torch installs it; only training and model export need it)"
 print("setup_venv: ok:", msg)
 PYEOF
