@@ -52,6 +52,11 @@ TEST(ConvCpu, PointwiseMatchesReference) {
   check_conv({"1x1 no bias, M=1, K=1", {1, 1, 3, 3}, {1, 1, 1, 1}, false, {}});
   // 1x1 with stride: not the direct-GEMM path.
   check_conv({"1x1 stride 2", {1, 4, 7, 6}, {3, 4, 1, 1}, false, {attr_ints("strides", {2, 2})}});
+  // Small outputs (< 256 pixels, batch 1): a plain 1x1 stays W-major on the
+  // input in place; a padded or strided 1x1 goes pixels-major (conv.cc).
+  check_conv({"1x1 7x7 batch 1", {1, 40, 7, 7}, {37, 40, 1, 1}, true, {}});
+  check_conv({"1x1 pad 1 batch 1", {1, 9, 6, 5}, {17, 9, 1, 1}, true, {attr_ints("pads", {1, 1, 1, 1})}});
+  check_conv({"1x1 stride 2 14x14 batch 1", {1, 24, 14, 14}, {35, 24, 1, 1}, false, {attr_ints("strides", {2, 2})}});
 }
 
 TEST(ConvCpu, StridedDilatedAsymmetricPadsMatchesReference) {
