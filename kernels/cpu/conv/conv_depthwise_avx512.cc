@@ -1,5 +1,6 @@
 // conv_f32_depthwise__avx512: depthwise 3x3 plane microkernels, AVX-512F
-// (16 floats per zmm; stride 2 de-interleaves with vpermt2ps). Body:
+// (16 floats per zmm; aligned loads, tap offsets by valignd; stride 2
+// de-interleaves with vpermt2ps). Body:
 // conv_depthwise_impl.h; contract: conv_depthwise_ukernels.h.
 #include <immintrin.h>
 
@@ -28,6 +29,19 @@ struct Avx512 {
   static Reg load_even(const float* p) {
     const __m512i idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     return _mm512_permutex2var_ps(load(p), idx, load(p + 16));
+  }
+  // Lanes N..15 of lo, then lanes 0..N-1 of hi (valignd).
+  template <int N>
+  static Reg shift(Reg lo, Reg hi) {
+    return _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(hi), _mm512_castps_si512(lo), N));
+  }
+  static Reg even(Reg lo, Reg hi) {
+    const __m512i idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    return _mm512_permutex2var_ps(lo, idx, hi);
+  }
+  static Reg odd(Reg lo, Reg hi) {
+    const __m512i idx = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    return _mm512_permutex2var_ps(lo, idx, hi);
   }
   static Reg load_odd(const float* p) {
     const __m512i idx = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);

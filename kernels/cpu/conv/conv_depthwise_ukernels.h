@@ -35,7 +35,8 @@ struct DepthwisePlaneArgs {
 // oh at stride <= 2 with vectors of `width` lanes.
 inline int64_t depthwise_scratch_floats(int64_t oh, int64_t ow, int width) {
   const int64_t ow_pad = (ow + width - 1) / width * width;
-  return (2 * oh + 2) * (2 * ow_pad + 2 + 2 * width) + width;  // + width: whole-vector clearing
+  const int64_t row = (2 * ow_pad + 2 + 2 * width + width - 1) / width * width;  // whole vectors
+  return (2 * oh + 2) * row + width;  // + width: whole-vector clearing
 }
 
 using DepthwisePlaneFn = void (*)(const DepthwisePlaneArgs& a);
