@@ -57,18 +57,21 @@ inline void pool_row(const float* r0, const float* r1, int64_t ow, float* y) {
 
 }  // namespace
 
+// Built in pool.cc for the baseline ISA: the error message's strings and
+// NodeView::error are inline code that, compiled here, would be AVX-512
+// copies the linker may keep for every caller (check_isa_objects.sh).
+Status max_pool_stride2_shape_error(const KernelContext& ctx, const char* what);
+
 // Registered (and accepted) by pool.cc, which is built for the baseline ISA.
 Status run_max_pool_2x2_avx512(const KernelContext& ctx) {
   const Tensor& x = *ctx.inputs[0];
   Tensor& y = *ctx.outputs[0];
   if (x.rank() != 4 || y.rank() != 4) {
-    return ctx.node.error(StatusCode::kInvalidArgument, "want a rank-4 input, got " + x.shape().to_string());
+    return max_pool_stride2_shape_error(ctx, "want a rank-4 input");
   }
   const int64_t h = x.dim(2), w = x.dim(3), oh = y.dim(2), ow = y.dim(3);
   if (2 * oh > h || 2 * ow > w) {
-    return ctx.node.error(
-        StatusCode::kInvalidArgument,
-        "output " + y.shape().to_string() + " does not fit a 2x2 stride-2 pool of " + x.shape().to_string());
+    return max_pool_stride2_shape_error(ctx, "the output does not fit a 2x2 stride-2 pool of the input");
   }
   const int64_t planes = x.dim(0) * x.dim(1);
   const float* xd = x.data<float>();
@@ -127,13 +130,11 @@ Status run_max_pool_3x3s2p1_avx512(const KernelContext& ctx) {
   const Tensor& x = *ctx.inputs[0];
   Tensor& y = *ctx.outputs[0];
   if (x.rank() != 4 || y.rank() != 4) {
-    return ctx.node.error(StatusCode::kInvalidArgument, "want a rank-4 input, got " + x.shape().to_string());
+    return max_pool_stride2_shape_error(ctx, "want a rank-4 input");
   }
   const int64_t h = x.dim(2), w = x.dim(3), oh = y.dim(2), ow = y.dim(3);
   if (oh != (h - 1) / 2 + 1 || ow != (w - 1) / 2 + 1) {
-    return ctx.node.error(
-        StatusCode::kInvalidArgument,
-        "output " + y.shape().to_string() + " is not a 3x3 stride-2 pad-1 pool of " + x.shape().to_string());
+    return max_pool_stride2_shape_error(ctx, "the output is not a 3x3 stride-2 pad-1 pool of the input");
   }
   const int64_t planes = x.dim(0) * x.dim(1);
   const float* xd = x.data<float>();

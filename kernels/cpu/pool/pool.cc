@@ -210,6 +210,13 @@ bool accepts_max_pool_3x3p1(const NodeView& node) { return accepts_max_pool_stri
 }  // namespace
 
 #if defined(__x86_64__) || defined(_M_X64)
+// For max_pool_stride2_avx512.cc, which must not build the message itself
+// (see there): names the node and both shapes.
+Status max_pool_stride2_shape_error(const KernelContext& ctx, const char* what) {
+  return ctx.node.error(StatusCode::kInvalidArgument, std::string(what) + ": input " +
+                                                          ctx.inputs[0]->shape().to_string() + ", output " +
+                                                          ctx.outputs[0]->shape().to_string());
+}
 Status run_max_pool_2x2_avx512(const KernelContext& ctx);      // max_pool_stride2_avx512.cc
 Status run_max_pool_3x3s2p1_avx512(const KernelContext& ctx);  // max_pool_stride2_avx512.cc
 #endif
