@@ -25,16 +25,12 @@ struct Avx512 {
   // (see gemm_avx512.cc); same instruction.
   static Reg max(Reg a, Reg b) { return _mm512_maskz_max_ps(static_cast<__mmask16>(0xFFFF), a, b); }
   static Reg min(Reg a, Reg b) { return _mm512_maskz_min_ps(static_cast<__mmask16>(0xFFFF), a, b); }
-  // Index bit 4 selects the second source: lanes 2j (+1) of the 32 floats at p.
-  static Reg load_even(const float* p) {
-    const __m512i idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    return _mm512_permutex2var_ps(load(p), idx, load(p + 16));
-  }
   // Lanes N..15 of lo, then lanes 0..N-1 of hi (valignd).
   template <int N>
   static Reg shift(Reg lo, Reg hi) {
     return _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(hi), _mm512_castps_si512(lo), N));
   }
+  // Lanes 2j (odd: 2j + 1) of the 32 floats lo:hi (index bit 4 selects hi).
   static Reg even(Reg lo, Reg hi) {
     const __m512i idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     return _mm512_permutex2var_ps(lo, idx, hi);
@@ -42,10 +38,6 @@ struct Avx512 {
   static Reg odd(Reg lo, Reg hi) {
     const __m512i idx = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     return _mm512_permutex2var_ps(lo, idx, hi);
-  }
-  static Reg load_odd(const float* p) {
-    const __m512i idx = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    return _mm512_permutex2var_ps(load(p), idx, load(p + 16));
   }
 };
 

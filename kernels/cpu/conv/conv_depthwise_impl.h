@@ -9,10 +9,10 @@
 // elements of the 2*kWidth floats at p), store, fma(a, b, c) = a*b + c, add,
 // max, min.
 //
-// Optionally (AVX-512), V also provides shift<N>(lo, hi) (lanes N.. of the
-// concatenation lo:hi, valignd) and even(lo, hi) / odd(lo, hi) on registers:
-// then every load is a whole aligned vector and the tap offsets come from
-// register shifts. On the Ice Lake AVX-512 host a 64-byte load that crosses
+// Instead of load_even / load_odd, V may provide shift<N>(lo, hi) (lanes N..
+// of the concatenation lo:hi, valignd) and even(lo, hi) / odd(lo, hi) on
+// registers (AVX-512): then every load is a whole aligned vector and the tap
+// offsets come from register shifts. On the Ice Lake AVX-512 host a 64-byte load that crosses
 // a cache line costs about two aligned ones: the loads at +1 and +2 floats
 // made a stride-1 output vector take 14 cycles, against 6 aligned (9 FMAs).
 //
