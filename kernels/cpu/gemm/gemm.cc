@@ -316,8 +316,8 @@ void run_column(const Plan& pl, const ATiles& a, int64_t ip_begin, int64_t ip_en
     if (first_column && ip + 1 < ip_end) {
       // The first column of a block pulls each A micro-panel from L3 or
       // DRAM into L2 (the later columns find it there): start the next
-      // tile's while this one computes, its first lines only; the hardware
-      // streamer follows on. The whole panel at once (168 lines at kc 192)
+      // tile's while this one computes, its first lines only (of each row,
+      // for plain rows); the hardware streamer follows on. The whole panel at once (168 lines at kc 192)
       // stalled on full miss queues: 14% of the samples of a ResNet-50
       // 3x3 stride-2 conv sat on those prefetches. Capped, conv bench
       // layers (Ice Lake AVX-512 host, min of 5 interleaved runs, 1 / 2
@@ -332,9 +332,11 @@ void run_column(const Plan& pl, const ATiles& a, int64_t ip_begin, int64_t ip_en
         next_a.rows = 1;
         next_a.row_bytes = kc * mr * static_cast<int64_t>(sizeof(float));
       } else {
+        // Plain rows, lda apart: one stream per row, so each row's first
+        // line (mr lines, within the cap).
         next_a.rows = std::min(mr, args.m - i0 - mr);
         next_a.stride = a.lda * static_cast<int64_t>(sizeof(float));
-        next_a.row_bytes = kc * static_cast<int64_t>(sizeof(float));
+        next_a.row_bytes = 64;
       }
       next_a.line_end = next_a.rows * next_a.lines_per_row();
       PrefetchCursor cursor(next_a);
