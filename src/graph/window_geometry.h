@@ -42,6 +42,15 @@ struct WindowAttrs {
   bool ceil_mode = false;
 };
 
+// Whether every entry of an attribute list (strides, pads, ...) is `want`;
+// true for an empty list.
+inline bool all_equal(std::span<const int64_t> v, int64_t want) {
+  for (int64_t x : v) {
+    if (x != want) return false;
+  }
+  return true;
+}
+
 // Parses the window attributes. The kernel comes from `kernel_shape` when set,
 // else from `kernel_from_weights` (Conv/ConvTranspose: W's spatial dims, which
 // may hold kUnknownDim). Errors (naming the node) for wrong lengths, strides

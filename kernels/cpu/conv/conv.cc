@@ -106,10 +106,7 @@ Status prepare_gemm_conv(const NodeView& node, PrepareContext& ctx, Isa isa) {
     const int64_t mg = ws[0] / st->group;
     const int64_t k = w->numel() / ws[0];
     const int64_t pixels = known_output_pixels(node);
-    const auto ones = [](const std::vector<int64_t>& v, int64_t want) {
-      return std::all_of(v.begin(), v.end(), [want](int64_t x) { return x == want; });
-    };
-    const bool plain_pointwise = k == ws[1] && ones(st->attrs.strides, 1) && ones(st->attrs.pads, 0) &&
+    const bool plain_pointwise = k == ws[1] && all_equal(st->attrs.strides, 1) && all_equal(st->attrs.pads, 0) &&
                                  st->attrs.auto_pad == AutoPad::kNotSet;
     if (st->group == 1 && pixels > 0 && pixels < kPixelsMajorBelow && !plain_pointwise) {
       st->packed_wt = pack_b(*st->uk, k, ws[0], GemmOperand{w->data<float>(), k, /*trans=*/true});

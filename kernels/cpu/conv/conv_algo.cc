@@ -28,22 +28,12 @@
 // algorithms win (the measured break-even, kernels/cpu/sparse/sparse_matrix.h).
 #include "kernels/cpu/conv/conv_algo.h"
 
+#include "graph/window_geometry.h"
 #include "kernels/cpu/sparse/sparse_matrix.h"
 
 #include <vector>
 
 namespace fastserve {
-namespace {
-
-bool all_equal(const std::vector<int64_t>& v, int64_t want) {
-  for (int64_t x : v) {
-    if (x != want) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 int64_t known_output_pixels(const NodeView& node) {
   if (node.num_outputs() < 1 || !node.output(0).shape_known) return -1;
   const Shape& y = node.output(0).shape;

@@ -317,9 +317,10 @@ void run_column(const Plan& pl, const ATiles& a, int64_t ip_begin, int64_t ip_en
       // The first column of a block pulls each A micro-panel from L3 or
       // DRAM into L2 (the later columns find it there): start the next
       // tile's while this one computes, its first lines only (of each row,
-      // for plain rows); the hardware streamer follows on. The whole panel at once (168 lines at kc 192)
-      // stalled on full miss queues: 14% of the samples of a ResNet-50
-      // 3x3 stride-2 conv sat on those prefetches. Capped, conv bench
+      // for plain rows); the hardware streamer follows on. The whole panel
+      // at once (168 lines at kc 192) stalled on full miss queues: 14% of
+      // the samples of a ResNet-50 3x3 stride-2 conv (packed A) sat on
+      // those prefetches. Capped, conv bench
       // layers (Ice Lake AVX-512 host, min of 5 interleaved runs, 1 / 2
       // threads, ms): Winograd 256@14 1.73 -> 1.62 / 0.98 -> 0.85, 3x3 s2
       // 128@56 2.69 -> 2.43 / 1.39 -> 1.34, 1x1 320->1280 at 7x7 0.414 ->

@@ -186,10 +186,6 @@ Status run_global_pool(const KernelContext& ctx) {
 // The AVX-512 stride-2 MaxPools (max_pool_stride2_avx512.cc) take 2x2 with
 // no padding, or 3x3 with padding 1 on every side; stride 2, no dilation,
 // floor mode, no Indices, rank 4.
-bool all_equal(const std::vector<int64_t>& v, int64_t x) {
-  return std::all_of(v.begin(), v.end(), [x](int64_t e) { return e == x; });
-}
-
 bool accepts_max_pool_stride2(const NodeView& node, int64_t window, int64_t pad) {
   if (node.num_outputs() > 1 && node.output(1).present) return false;
   if (node.attr_ints("kernel_shape") != std::vector<int64_t>{window, window}) return false;
